@@ -1,0 +1,304 @@
+//! Parsing of one result cell (clinical rules §7): missing tokens, censored values,
+//! trailing abnormal marks, decimal comma, and text results.
+//!
+//! The parser is total: every input string yields a [`Cell`], never a panic.
+
+/// How a reported value bounds the true value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Censor {
+    Exact,
+    /// true value < bound
+    Lt,
+    /// true value <= bound
+    Le,
+    /// true value > bound
+    Gt,
+    /// true value >= bound
+    Ge,
+}
+
+impl Censor {
+    /// The prefix written before a censored bound (`<`, `<=`, ...); empty for exact values.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Censor::Exact => "",
+            Censor::Lt => "<",
+            Censor::Le => "<=",
+            Censor::Gt => ">",
+            Censor::Ge => ">=",
+        }
+    }
+
+    /// The censoring of `f(x)` when `f` is decreasing.
+    pub fn reversed(self) -> Censor {
+        match self {
+            Censor::Exact => Censor::Exact,
+            Censor::Lt => Censor::Gt,
+            Censor::Le => Censor::Ge,
+            Censor::Gt => Censor::Lt,
+            Censor::Ge => Censor::Le,
+        }
+    }
+}
+
+/// A numeric result, exact or censored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measure {
+    pub value: f64,
+    pub censor: Censor,
+}
+
+impl Measure {
+    pub fn exact(value: f64) -> Measure {
+        Measure {
+            value,
+            censor: Censor::Exact,
+        }
+    }
+
+    pub fn is_censored(&self) -> bool {
+        self.censor != Censor::Exact
+    }
+
+    /// Which of the half-open bands `(-inf, e0), [e0, e1), ..., [e_last, inf)` holds the
+    /// true value, when the whole interval the measure allows lies in one band.
+    /// `edges` must be ascending. Returns `None` when a censored value straddles an edge.
+    pub fn band(&self, edges: &[f64]) -> Option<usize> {
+        let v = self.value;
+        let exact_band = edges.iter().take_while(|e| v >= **e).count();
+        match self.censor {
+            Censor::Exact => Some(exact_band),
+            // (-inf, v) or (-inf, v]: only the first band is unbounded below.
+            Censor::Lt => match edges.first() {
+                None => Some(0),
+                Some(e) if v <= *e => Some(0),
+                _ => None,
+            },
+            Censor::Le => match edges.first() {
+                None => Some(0),
+                Some(e) if v < *e => Some(0),
+                _ => None,
+            },
+            // (v, inf) or [v, inf): only the last band is unbounded above.
+            Censor::Gt | Censor::Ge => match edges.last() {
+                None => Some(0),
+                Some(e) if v >= *e => Some(edges.len()),
+                _ => None,
+            },
+        }
+    }
+
+    /// `Some(true)` when the value is certainly below `cutoff`, `Some(false)` when it is
+    /// certainly at or above it, `None` when a censored value cannot decide.
+    pub fn below(&self, cutoff: f64) -> Option<bool> {
+        self.band(&[cutoff]).map(|b| b == 0)
+    }
+
+    /// `Some(true)` when the value is certainly above `cutoff` (strictly).
+    pub fn above(&self, cutoff: f64) -> Option<bool> {
+        let v = self.value;
+        match self.censor {
+            Censor::Exact => Some(v > cutoff),
+            Censor::Lt => (v <= cutoff).then_some(false),
+            Censor::Le => (v <= cutoff).then_some(false),
+            Censor::Gt => (v >= cutoff).then_some(true),
+            Censor::Ge => (v > cutoff).then_some(true),
+        }
+    }
+
+    /// Renders the value with a fixed number of decimals and its censoring prefix.
+    pub fn render(&self, decimals: usize) -> String {
+        format!("{}{:.*}", self.censor.prefix(), decimals, self.value)
+    }
+}
+
+/// One parsed cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Blank or an NA token: no result, no flag.
+    Missing,
+    /// A number, possibly censored.
+    Value(Measure),
+    /// A text result (`hemolyzed`, `QNS`): missing for the rules, flagged, kept for evidence.
+    Text(String),
+}
+
+impl Cell {
+    pub fn measure(&self) -> Option<Measure> {
+        match self {
+            Cell::Value(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    /// A result exists (a censored value counts; a text result does not).
+    pub fn is_present(&self) -> bool {
+        matches!(self, Cell::Value(_))
+    }
+}
+
+const MISSING_TOKENS: [&str; 10] = [
+    "", "na", "n/a", "nan", "null", "none", "-", "--", ".", "#n/a",
+];
+
+/// Abnormal marks that may follow a number; longest first so `HH` is not read as `H`.
+const TRAILING_MARKS: [&str; 10] = ["(h)", "(l)", "hh", "ll", "h", "l", "a", "c", "*", "!"];
+
+/// Is this raw cell blank or an NA token?
+pub fn is_missing_token(raw: &str) -> bool {
+    let t = raw.trim();
+    MISSING_TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
+}
+
+/// Parses a plain number: optional decimal comma, exponent allowed, finite only.
+pub fn parse_number(raw: &str, decimal_comma: bool) -> Option<f64> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let owned;
+    let t = if decimal_comma && t.matches(',').count() == 1 && !t.contains('.') {
+        owned = t.replace(',', ".");
+        owned.as_str()
+    } else {
+        t
+    };
+    // Rust's float parser accepts "inf" and "nan"; results must be ordinary digits.
+    if !t
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Parses one result cell per clinical rules §7.
+pub fn parse_cell(raw: &str, decimal_comma: bool) -> Cell {
+    let trimmed = raw.trim();
+    if is_missing_token(trimmed) {
+        return Cell::Missing;
+    }
+    let (censor, rest) = split_censor(trimmed);
+    let number = strip_trailing_mark(rest.trim());
+    match parse_number(number, decimal_comma) {
+        Some(value) => Cell::Value(Measure { value, censor }),
+        None => Cell::Text(trimmed.to_string()),
+    }
+}
+
+fn split_censor(t: &str) -> (Censor, &str) {
+    const PREFIXES: [(&str, Censor); 6] = [
+        ("<=", Censor::Le),
+        (">=", Censor::Ge),
+        ("≤", Censor::Le),
+        ("≥", Censor::Ge),
+        ("<", Censor::Lt),
+        (">", Censor::Gt),
+    ];
+    for (p, c) in PREFIXES {
+        if let Some(rest) = t.strip_prefix(p) {
+            return (c, rest);
+        }
+    }
+    (Censor::Exact, t)
+}
+
+fn strip_trailing_mark(t: &str) -> &str {
+    let lower = t.to_ascii_lowercase();
+    for mark in TRAILING_MARKS {
+        if lower.ends_with(mark) && lower.len() > mark.len() {
+            let cut = t.len() - mark.len();
+            if t.is_char_boundary(cut) {
+                let head = t[..cut].trim_end();
+                // Only strip when what remains ends in a digit or a decimal point.
+                if head.ends_with(|c: char| c.is_ascii_digit() || c == '.' || c == ',') {
+                    return head;
+                }
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(x: f64) -> Cell {
+        Cell::Value(Measure::exact(x))
+    }
+
+    #[test]
+    fn missing_tokens_are_missing() {
+        for t in ["", "  ", "NA", "n/a", "NaN", "null", "None", "-", "--", "."] {
+            assert_eq!(parse_cell(t, false), Cell::Missing, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_marks_and_exponents() {
+        assert_eq!(parse_cell("12.5", false), v(12.5));
+        assert_eq!(parse_cell(" 9.1 L", false), v(9.1));
+        assert_eq!(parse_cell("250H", false), v(250.0));
+        assert_eq!(parse_cell("7.2(L)", false), v(7.2));
+        assert_eq!(parse_cell("7.2 hh", false), v(7.2));
+        assert_eq!(parse_cell("1e3", false), v(1000.0));
+        assert_eq!(parse_cell("14*", false), v(14.0));
+        assert_eq!(parse_cell("12,5", true), v(12.5));
+        assert_eq!(parse_cell("12,5", false), Cell::Text("12,5".into()));
+    }
+
+    #[test]
+    fn censored_values() {
+        let c = |x, censor| Cell::Value(Measure { value: x, censor });
+        assert_eq!(parse_cell("<10", false), c(10.0, Censor::Lt));
+        assert_eq!(parse_cell("<= 5", false), c(5.0, Censor::Le));
+        assert_eq!(parse_cell("≥200", false), c(200.0, Censor::Ge));
+        assert_eq!(parse_cell("> 1000 H", false), c(1000.0, Censor::Gt));
+    }
+
+    #[test]
+    fn text_results_are_kept() {
+        for t in [
+            "hemolyzed",
+            "QNS",
+            "see comment",
+            "inf",
+            "NaN5",
+            "H",
+            "<",
+            "1e999",
+        ] {
+            assert_eq!(parse_cell(t, false), Cell::Text(t.trim().into()), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn censored_values_decide_only_inside_one_band() {
+        let lt = |x| Measure {
+            value: x,
+            censor: Censor::Lt,
+        };
+        let gt = |x| Measure {
+            value: x,
+            censor: Censor::Gt,
+        };
+        assert_eq!(lt(10.0).below(30.0), Some(true));
+        assert_eq!(lt(30.0).below(30.0), Some(true));
+        assert_eq!(lt(50.0).below(45.0), None);
+        assert_eq!(gt(1000.0).band(&[30.0, 100.0]), Some(2));
+        assert_eq!(gt(50.0).band(&[30.0, 100.0]), None);
+        assert_eq!(Measure::exact(30.0).band(&[30.0, 100.0]), Some(1));
+        assert_eq!(Measure::exact(5.0).above(5.0), Some(false));
+        assert_eq!(
+            Measure {
+                value: 5.0,
+                censor: Censor::Le
+            }
+            .above(5.0),
+            Some(false)
+        );
+        assert_eq!(lt(10.0).above(5.0), None);
+    }
+}

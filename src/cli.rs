@@ -1,0 +1,220 @@
+//! Command-line interface: clap types, and their resolution into validated options before
+//! any row is read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::ConfigError;
+use crate::ingest::Input;
+use crate::pipeline::{ClassifyOptions, Progress, DEFAULT_BATCH_ROWS};
+use crate::report::OutputFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anemia-engine",
+    version,
+    about = "Classify anemia in laboratory exports with a versioned, cited ruleset"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify one or more exports.
+    Classify(ClassifyArgs),
+    /// Trace the rules for one panel of an export.
+    Explain(ExplainArgs),
+    /// List every rule, flag and guidance entry with its sources, or print one in full.
+    Rules(RulesArgs),
+    /// Validate or print a ruleset.
+    Ranges {
+        #[command(subcommand)]
+        action: RangesAction,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    Auto,
+    Wide,
+    Long,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Input files (`.csv`, `.tsv`, `.txt`, `.gz`), or `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Output file; the format follows the extension (.csv, .parquet, .ndjson/.jsonl). Default: CSV on stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Output format (overrides the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Rejects file (default: `<OUT stem>.rejects.csv`; on stderr when writing to stdout).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Write the run summary as JSON to this path.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Use this ruleset directory instead of the embedded one.
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
+    /// Input layout.
+    #[arg(long, value_enum, default_value_t = Layout::Auto)]
+    pub layout: Layout,
+    /// Mapping of local headers or test codes (TOML).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Days around a haemoglobin result within which other results join its panel (long layout).
+    #[arg(long, default_value_t = 7)]
+    pub panel_window_days: u32,
+    /// Exit with code 3 when any row was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress and no summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Periodic progress lines on stderr even when it is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+    /// Add the full guidance texts to CSV output (column guidance_text).
+    #[arg(long)]
+    pub guidance_text: bool,
+    /// Rows per processing batch (memory bound; output does not depend on it).
+    #[arg(long, default_value_t = DEFAULT_BATCH_ROWS, hide = true)]
+    pub batch_rows: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The export holding the panel.
+    pub input: String,
+    /// Specimen id of the panel.
+    #[arg(long, conflicts_with = "row", required_unless_present = "row")]
+    pub specimen: Option<String>,
+    /// 1-based data row number of the panel.
+    #[arg(long)]
+    pub row: Option<u64>,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule id (IRON-003), flag code (NSAID_CAUTION) or guidance id (back_pain.nsaid).
+    pub id: Option<String>,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RangesAction {
+    /// Validate a ruleset directory (default: the embedded ruleset) and report every problem.
+    Check { dir: Option<PathBuf> },
+    /// Print the tables of the ruleset in use.
+    Show {
+        #[arg(long)]
+        ruleset: Option<PathBuf>,
+    },
+}
+
+impl ClassifyArgs {
+    /// Resolves flags into validated options (exit 2 on any problem).
+    pub fn resolve(&self) -> Result<ClassifyOptions, ConfigError> {
+        if self.layout == Layout::Long {
+            return Err(ConfigError::Usage(
+                "--layout long is not supported by this version; export the results in the wide layout (one row per specimen)".into(),
+            ));
+        }
+        if let Some(m) = &self.mapping {
+            return Err(ConfigError::Usage(format!(
+                "--mapping {} is not supported by this version; rename the columns to <analyte>_<unit> names",
+                m.display()
+            )));
+        }
+        let format = match (self.format, &self.output) {
+            (Some(f), _) => f,
+            (None, None) => OutputFormat::Csv,
+            (None, Some(path)) => OutputFormat::from_path(path).ok_or_else(|| {
+                ConfigError::Usage(format!(
+                    "cannot tell the output format from {}; use .csv, .parquet, .ndjson or .jsonl, or give --format",
+                    path.display()
+                ))
+            })?,
+        };
+        if self.output.is_none() && format != OutputFormat::Csv {
+            return Err(ConfigError::Usage(
+                "Parquet and NDJSON need an output file (-o)".into(),
+            ));
+        }
+        Ok(ClassifyOptions {
+            inputs: expand_inputs(&self.inputs)?,
+            output: self.output.clone(),
+            format,
+            rejects: self.rejects.clone(),
+            summary: self.summary.clone(),
+            guidance_text: self.guidance_text,
+            batch_rows: self.batch_rows.max(1),
+            progress: if self.quiet {
+                Progress::Quiet
+            } else if self.progress {
+                Progress::Lines
+            } else {
+                Progress::Auto
+            },
+        })
+    }
+}
+
+/// Expands directories into their export files (sorted), checks files exist.
+fn expand_inputs(args: &[String]) -> Result<Vec<Input>, ConfigError> {
+    let mut inputs = Vec::new();
+    for a in args {
+        let input = Input::parse(a);
+        match &input {
+            Input::Stdin => inputs.push(input),
+            Input::File(p) if p.is_dir() => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                    .map_err(|e| ConfigError::Usage(format!("cannot list {}: {e}", p.display())))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|f| {
+                        let n = f.to_string_lossy().to_ascii_lowercase();
+                        [".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz"]
+                            .iter()
+                            .any(|ext| n.ends_with(ext))
+                    })
+                    .collect();
+                files.sort();
+                if files.is_empty() {
+                    return Err(ConfigError::Usage(format!(
+                        "directory {} holds no .csv, .tsv or .txt exports",
+                        p.display()
+                    )));
+                }
+                inputs.extend(files.into_iter().map(Input::File));
+            }
+            Input::File(p) if !p.exists() => {
+                return Err(ConfigError::Usage(format!(
+                    "input {} does not exist",
+                    p.display()
+                )));
+            }
+            Input::File(_) => inputs.push(input),
+        }
+    }
+    Ok(inputs)
+}

@@ -1,0 +1,88 @@
+//! Library error types. Every message names the file (and line, column where one exists)
+//! and says what to do.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// One problem found in a ruleset file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesetProblem {
+    pub file: String,
+    /// 1-based line; 0 when the problem concerns the whole file.
+    pub line: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for RulesetProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{} line {}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+fn list_problems(problems: &[RulesetProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The ruleset could not be loaded; nothing was processed.
+#[derive(Debug, Error)]
+pub enum RulesetError {
+    #[error("cannot read ruleset directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid ruleset {origin} ({} problem(s)):\n{}", problems.len(), list_problems(problems))]
+    Invalid {
+        origin: String,
+        problems: Vec<RulesetProblem>,
+    },
+}
+
+/// A configuration or input problem found before any row is processed (exit 2).
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Ruleset(#[from] RulesetError),
+    #[error("{file}: {message}")]
+    Input { file: String, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A failure while running (exit 1).
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{file} line {line}: {message}")]
+    Read {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("writing {path}: {message}")]
+    Write { path: String, message: String },
+}
+
+impl RunError {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> RunError {
+        RunError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes).
+
+use crate::cell::parse_number;
+use crate::codes::{Condition, Medication};
+use crate::panel::{BackPain, Pregnancy, Sex};
+
+pub fn sex(raw: &str) -> Sex {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "f" | "female" => Sex::Female,
+        "m" | "male" => Sex::Male,
+        _ => Sex::Unknown,
+    }
+}
+
+pub fn pregnancy(raw: &str) -> Pregnancy {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" => Pregnancy::TrimesterUnknown,
+        "1" => Pregnancy::Trimester1,
+        "2" => Pregnancy::Trimester2,
+        "3" => Pregnancy::Trimester3,
+        _ => Pregnancy::No,
+    }
+}
+
+pub fn yes_no(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" => Some(true),
+        "no" | "n" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn back_pain(raw: &str) -> BackPain {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "no" | "n" | "none" | "false" | "0" => BackPain::No,
+        "yes" | "y" | "true" | "1" => BackPain::Yes,
+        "acute" => BackPain::Acute,
+        "chronic" => BackPain::Chronic,
+        _ => BackPain::Unknown,
+    }
+}
+
+/// Splits a `;`- or `|`-separated code list into known codes and unknown ones.
+pub fn codes<T>(
+    raw: &str,
+    lookup: fn(&str) -> Option<T>,
+    known: &mut Vec<T>,
+    unknown: &mut Vec<String>,
+) where
+    T: PartialEq,
+{
+    for part in raw.split([';', '|']) {
+        let code = part.trim().to_ascii_lowercase();
+        if code.is_empty() {
+            continue;
+        }
+        match lookup(&code) {
+            Some(c) if !known.contains(&c) => known.push(c),
+            Some(_) => {}
+            None => unknown.push(code),
+        }
+    }
+}
+
+pub fn conditions(raw: &str, known: &mut Vec<Condition>, unknown: &mut Vec<String>) {
+    codes(raw, Condition::from_code, known, unknown);
+}
+
+pub fn medications(raw: &str, known: &mut Vec<Medication>, unknown: &mut Vec<String>) {
+    codes(raw, Medication::from_code, known, unknown);
+}
+
+/// Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, optionally followed by a time).
+pub fn iso_days(raw: &str) -> Option<i64> {
+    let t = raw.trim();
+    let date = t.get(..10)?;
+    let rest = &t[10..];
+    if !(rest.is_empty() || rest.starts_with(['T', ' ', 't'])) {
+        return None;
+    }
+    let mut parts = date.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || date.len() != 10 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Age in years from a birth date and the collection date.
+pub fn age_from_dates(birth: &str, collected: &str) -> Option<f64> {
+    let days = iso_days(collected)? - iso_days(birth)?;
+    Some(days as f64 / 365.25)
+}
+
+/// Resolves the age used by the rules: a valid `age_years`, else one derived from
+/// `birth_date` and `collected_at`; ages outside `[0, max]` count as missing.
+pub fn age(
+    age_raw: Option<&str>,
+    birth: Option<&str>,
+    collected: Option<&str>,
+    max: f64,
+    decimal_comma: bool,
+) -> (Option<f64>, Option<String>) {
+    let mut note = None;
+    if let Some(raw) = age_raw.filter(|r| !r.trim().is_empty()) {
+        match parse_number(raw, decimal_comma) {
+            Some(a) if (0.0..=max).contains(&a) => return (Some(a), None),
+            _ => {
+                note = Some(format!(
+                    "age_years {:?} is not an age between 0 and {max}; treated as missing",
+                    raw.trim()
+                ))
+            }
+        }
+    }
+    if let (Some(b), Some(c)) = (birth, collected) {
+        if !b.trim().is_empty() {
+            match age_from_dates(b, c) {
+                Some(a) if (0.0..=max).contains(&a) => {
+                    return (
+                        Some(a),
+                        Some(format!(
+                            "age derived from birth_date {} and collected_at {}",
+                            b.trim(),
+                            c.trim()
+                        )),
+                    );
+                }
+                _ => note = Some(format!(
+                    "birth_date {:?} with collected_at {:?} gives no valid age; treated as missing",
+                    b.trim(),
+                    c.trim()
+                )),
+            }
+        }
+    }
+    (None, note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_ages() {
+        assert_eq!(iso_days("1970-01-01"), Some(0));
+        assert_eq!(iso_days("2000-03-01T10:00:00"), Some(11_017));
+        assert_eq!(iso_days("2000-13-01"), None);
+        assert_eq!(iso_days("01/02/2000"), None);
+        let (a, _) = age(None, Some("1990-06-15"), Some("2026-06-15"), 130.0, false);
+        assert!((a.unwrap_or(0.0) - 36.0).abs() < 0.01);
+        assert_eq!(age(Some("-3"), None, None, 130.0, false).0, None);
+        assert_eq!(age(Some("131"), None, None, 130.0, false).0, None);
+        assert_eq!(age(Some("abc"), None, None, 130.0, false).0, None);
+        assert_eq!(age(Some("0,5"), None, None, 130.0, true).0, Some(0.5));
+    }
+
+    #[test]
+    fn context_values() {
+        assert_eq!(sex(" Female "), Sex::Female);
+        assert_eq!(sex("X"), Sex::Unknown);
+        assert_eq!(pregnancy("2"), Pregnancy::Trimester2);
+        assert_eq!(pregnancy("yes"), Pregnancy::TrimesterUnknown);
+        assert_eq!(pregnancy("no"), Pregnancy::No);
+        assert_eq!(back_pain("Chronic"), BackPain::Chronic);
+        assert_eq!(back_pain(""), BackPain::Unknown);
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        conditions(
+            "rheumatoid_arthritis| CKD ;heart_failure",
+            &mut known,
+            &mut unknown,
+        );
+        assert_eq!(
+            known,
+            vec![Condition::RheumatoidArthritis, Condition::HeartFailure]
+        );
+        assert_eq!(unknown, vec!["ckd".to_string()]);
+    }
+}

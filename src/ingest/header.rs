@@ -1,0 +1,175 @@
+//! Header resolution for the wide layout: identity and context columns, analyte columns
+//! named `<analyte>_<unit>`, and everything else reported as ignored.
+
+use crate::analyte::Analyte;
+use crate::error::ConfigError;
+use crate::ruleset::Ruleset;
+
+/// What one input column holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    PatientId,
+    SpecimenId,
+    CollectedAt,
+    Sex,
+    AgeYears,
+    BirthDate,
+    Pregnant,
+    Altitude,
+    Cigarettes,
+    Smoker,
+    BackPain,
+    Conditions,
+    Medications,
+    Analyte {
+        analyte: Analyte,
+        unit: String,
+        factor: f64,
+    },
+    Ignored,
+}
+
+/// The resolved header of one input.
+#[derive(Clone, Debug)]
+pub struct HeaderMap {
+    /// Column names as read (trimmed).
+    pub names: Vec<String>,
+    pub columns: Vec<Column>,
+    /// Ignored columns, each with why.
+    pub ignored: Vec<(String, String)>,
+}
+
+impl HeaderMap {
+    pub fn position(&self, want: &Column) -> Option<usize> {
+        self.columns.iter().position(|c| c == want)
+    }
+}
+
+fn context_column(name: &str) -> Option<Column> {
+    Some(match name {
+        "patient_id" => Column::PatientId,
+        "specimen_id" => Column::SpecimenId,
+        "collected_at" => Column::CollectedAt,
+        "sex" => Column::Sex,
+        "age_years" => Column::AgeYears,
+        "birth_date" => Column::BirthDate,
+        "pregnant" => Column::Pregnant,
+        "altitude_m" => Column::Altitude,
+        "cigarettes_per_day" => Column::Cigarettes,
+        "smoker" => Column::Smoker,
+        "back_pain" => Column::BackPain,
+        "conditions" => Column::Conditions,
+        "medications" => Column::Medications,
+        _ => return None,
+    })
+}
+
+/// Splits `ferritin_ng_ml` into the analyte and the unit suffix (longest analyte code first,
+/// so `mchc_g_dl` is not read as `mch`).
+fn split_analyte(name: &str) -> Option<(Analyte, &str)> {
+    let mut best: Option<(Analyte, &str)> = None;
+    for a in Analyte::ALL {
+        if let Some(rest) = name
+            .strip_prefix(a.code())
+            .and_then(|r| r.strip_prefix('_'))
+        {
+            if best.is_none_or(|(b, _)| a.code().len() > b.code().len()) {
+                best = Some((a, rest));
+            }
+        }
+    }
+    best
+}
+
+/// Resolves a header against the ruleset's unit table. Fails (exit 2) when `patient_id`
+/// is missing, no analyte column is recognised, or an analyte or context column appears twice.
+pub fn resolve_header(
+    file: &str,
+    raw_names: &[String],
+    ruleset: &Ruleset,
+) -> Result<HeaderMap, ConfigError> {
+    let err = |message: String| ConfigError::Input {
+        file: file.to_string(),
+        message,
+    };
+    let names: Vec<String> = raw_names.iter().map(|n| n.trim().to_string()).collect();
+    let mut columns = Vec::with_capacity(names.len());
+    let mut ignored = Vec::new();
+    for name in &names {
+        let key = name.to_ascii_lowercase();
+        if let Some(c) = context_column(&key) {
+            columns.push(c);
+        } else if let Some((analyte, suffix)) = split_analyte(&key) {
+            match ruleset.unit(analyte, suffix) {
+                Some(u) => columns.push(Column::Analyte {
+                    analyte,
+                    unit: u.unit.clone(),
+                    factor: u.factor,
+                }),
+                None => {
+                    let accepted: Vec<&str> = ruleset
+                        .units
+                        .iter()
+                        .filter(|u| u.row.analyte == analyte.code())
+                        .map(|u| u.row.suffix.as_str())
+                        .collect();
+                    ignored.push((
+                        name.clone(),
+                        format!(
+                            "looks like {analyte} but unit suffix {suffix:?} is not known (accepted: {}); rename the column or map it with --mapping",
+                            accepted.join(", ")
+                        ),
+                    ));
+                    columns.push(Column::Ignored);
+                }
+            }
+        } else {
+            ignored.push((name.clone(), "not a known column; ignored".to_string()));
+            columns.push(Column::Ignored);
+        }
+    }
+
+    // The same column twice, or one analyte in two columns, is ambiguous.
+    for (i, c) in columns.iter().enumerate() {
+        if *c == Column::Ignored {
+            continue;
+        }
+        for (j, d) in columns.iter().enumerate().skip(i + 1) {
+            let clash = match (c, d) {
+                (Column::Analyte { analyte: a, .. }, Column::Analyte { analyte: b, .. }) => a == b,
+                _ => c == d,
+            };
+            if clash {
+                return Err(err(format!(
+                    "columns {} and {} (columns {} and {}) both give {}; keep one, or resolve them with --mapping",
+                    names[i],
+                    names[j],
+                    i + 1,
+                    j + 1,
+                    match c {
+                        Column::Analyte { analyte, .. } => analyte.code().to_string(),
+                        _ => names[i].to_ascii_lowercase(),
+                    }
+                )));
+            }
+        }
+    }
+
+    if !columns.contains(&Column::PatientId) {
+        let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
+        return Err(err(format!(
+            "no patient_id column (header: {}); every export needs one. Is this a lab export with a header line?",
+            shown.join(", ")
+        )));
+    }
+    if !columns.iter().any(|c| matches!(c, Column::Analyte { .. })) {
+        return Err(err(
+            "no recognisable analyte column (expected names such as hb_g_dl, ferritin_ug_l, mcv_fl); check the header and the delimiter".to_string(),
+        ));
+    }
+    Ok(HeaderMap {
+        names,
+        columns,
+        ignored,
+    })
+}

@@ -1,0 +1,191 @@
+//! Export files -> typed panels, in bounded batches. Every data row becomes either a
+//! [`Panel`] or a [`Reject`] with a reason; nothing is dropped.
+
+pub mod context;
+mod header;
+mod wide;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+pub use header::{resolve_header, Column, HeaderMap};
+pub use wide::WideReader;
+
+use crate::error::{ConfigError, RunError};
+use crate::panel::Panel;
+
+/// Why a row was rejected (interface: `reason_code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    MalformedLine,
+    MissingPatientId,
+    NoAnalyteValues,
+    ImplausibleValue,
+    UnknownUnit,
+    UnknownTestCode,
+    Superseded,
+}
+
+impl RejectReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::MalformedLine => "malformed_line",
+            RejectReason::MissingPatientId => "missing_patient_id",
+            RejectReason::NoAnalyteValues => "no_analyte_values",
+            RejectReason::ImplausibleValue => "implausible_value",
+            RejectReason::UnknownUnit => "unknown_unit",
+            RejectReason::UnknownTestCode => "unknown_test_code",
+            RejectReason::Superseded => "superseded",
+        }
+    }
+}
+
+/// A row that could not be used, with where it was and what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    pub input: usize,
+    pub line: u64,
+    pub reason: RejectReason,
+    pub message: String,
+    /// The fields as read, re-joined with the file's delimiter.
+    pub raw: String,
+}
+
+/// What became of one data row.
+#[derive(Clone, Debug)]
+pub enum RowOutcome {
+    Panel(Box<Panel>),
+    Reject(Reject),
+}
+
+/// One input named on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::File(PathBuf::from(arg))
+        }
+    }
+
+    /// Name used in messages, rejects and the summary.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// Size in bytes, when known.
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Input::Stdin => None,
+            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        }
+    }
+
+    /// Opens the input, transparently decompressing gzip (by extension or magic bytes).
+    pub fn open(&self) -> Result<Box<dyn BufRead>, RunError> {
+        let raw: Box<dyn Read> = match self {
+            Input::Stdin => Box::new(std::io::stdin()),
+            Input::File(p) => {
+                let f = File::open(p)
+                    .map_err(|e| RunError::io(format!("cannot open {}", p.display()), e))?;
+                Box::new(f)
+            }
+        };
+        let mut buffered = BufReader::with_capacity(1 << 20, raw);
+        let is_gzip = buffered
+            .fill_buf()
+            .map_err(|e| RunError::io(format!("cannot read {}", self.name()), e))?
+            .starts_with(&[0x1f, 0x8b]);
+        if is_gzip {
+            Ok(Box::new(BufReader::with_capacity(
+                1 << 20,
+                flate2::bufread::MultiGzDecoder::new(buffered),
+            )))
+        } else {
+            Ok(Box::new(buffered))
+        }
+    }
+}
+
+/// Reads the header line (without its terminator) and strips a UTF-8 BOM.
+pub(crate) fn read_header_line(name: &str, reader: &mut dyn BufRead) -> Result<Vec<u8>, RunError> {
+    let mut line = Vec::new();
+    let n = reader
+        .read_until(b'\n', &mut line)
+        .map_err(|e| RunError::io(format!("cannot read {name}"), e))?;
+    if n == 0 {
+        return Err(ConfigError::Input {
+            file: name.to_string(),
+            message: "the file is empty: a header line naming the columns (patient_id, hb_g_dl, ...) is required".into(),
+        }
+        .into());
+    }
+    if line.starts_with(&[0xef, 0xbb, 0xbf]) {
+        line.drain(..3);
+    }
+    if line.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ConfigError::Input {
+            file: name.to_string(),
+            message: "line 1 is blank: the first line must be the header naming the columns".into(),
+        }
+        .into());
+    }
+    if line.contains(&0) {
+        return Err(ConfigError::Input {
+            file: name.to_string(),
+            message: "the file holds binary data, not delimited text; export the results as CSV"
+                .into(),
+        }
+        .into());
+    }
+    Ok(line)
+}
+
+/// Picks the delimiter among `,` `;` tab `|`: the one occurring most often outside quotes
+/// in the header line (ties go to the earlier one).
+pub fn detect_delimiter(header: &[u8]) -> u8 {
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut counts = [0usize; 4];
+    let mut in_quotes = false;
+    for &b in header {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            if let Some(i) = candidates.iter().position(|c| *c == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut best = 0;
+    for i in 1..4 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiter_detection() {
+        assert_eq!(detect_delimiter(b"patient_id,hb_g_dl"), b',');
+        assert_eq!(detect_delimiter(b"patient_id;hb_g_dl;\"a,b\""), b';');
+        assert_eq!(detect_delimiter(b"patient_id\thb_g_dl"), b'\t');
+        assert_eq!(detect_delimiter(b"patient_id|hb_g_dl|mcv_fl"), b'|');
+        assert_eq!(detect_delimiter(b"patient_id"), b',');
+    }
+}

@@ -1,0 +1,22 @@
+//! anemia-engine: classifies anemia in laboratory exports with a versioned, cited ruleset.
+//!
+//! The pipeline, one way only:
+//! 1. [`ruleset`] loads and validates `reference-ranges/` (every clinical number);
+//! 2. [`ingest`] turns export files into typed panels in bounded batches, or rejects rows with a reason;
+//! 3. [`rules`] evaluates each panel (pure functions) into labels, flags, tests and evidence;
+//! 4. [`guidance`] attaches the clinician guidance the panel's results call for;
+//! 5. [`report`] writes CSV, Parquet or NDJSON, the rejects file and the summary.
+
+pub mod analyte;
+pub mod cell;
+pub mod cli;
+pub mod codes;
+pub mod commands;
+pub mod error;
+pub mod guidance;
+pub mod ingest;
+pub mod panel;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod ruleset;

@@ -1,0 +1,135 @@
+//! anemia-engine binary: parse arguments, run, map the result to a documented exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anemia_engine::cli::{Cli, Command, RangesAction, TextFormat};
+use anemia_engine::commands::{self, PanelSelector};
+use anemia_engine::error::{ConfigError, RunError};
+use anemia_engine::ingest::Input;
+use anemia_engine::pipeline;
+use anemia_engine::ruleset::Ruleset;
+use clap::Parser;
+
+/// Exit codes (interface contract).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    /// Completed; every input row is in the output or the rejects file.
+    Ok = 0,
+    /// Runtime failure (I/O, unreadable input); nothing partial left at OUT.
+    Failure = 1,
+    /// Usage or configuration error, detected before any row is processed.
+    Config = 2,
+    /// Completed, `--strict` given, and rows were rejected.
+    StrictRejects = 3,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let code = match err.downcast_ref::<RunError>() {
+                Some(RunError::Config(_)) => Exit::Config,
+                Some(_) => Exit::Failure,
+                None if err.downcast_ref::<ConfigError>().is_some() => Exit::Config,
+                None => Exit::Failure,
+            };
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            code
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn load_ruleset(dir: Option<&std::path::Path>) -> Result<Ruleset, ConfigError> {
+    Ok(match dir {
+        Some(d) => Ruleset::from_dir(d)?,
+        None => Ruleset::embedded()?,
+    })
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Classify(args) => {
+            let opts = args.resolve()?;
+            let rs = load_ruleset(args.ruleset.as_deref())?;
+            let summary = pipeline::classify(&opts, &rs, Box::new(std::io::stdout()))?;
+            if !args.quiet {
+                eprint!("{}", summary.to_text());
+            }
+            if !summary.ledger_balanced {
+                anyhow::bail!(
+                    "the row ledger does not balance (read {} != classified {} + rejected {})",
+                    summary.rows_read,
+                    summary.classified,
+                    summary.rejected
+                );
+            }
+            Ok(if args.strict && summary.rejected > 0 {
+                Exit::StrictRejects
+            } else {
+                Exit::Ok
+            })
+        }
+        Command::Explain(args) => {
+            let rs = load_ruleset(args.ruleset.as_deref())?;
+            let selector = match (&args.specimen, args.row) {
+                (Some(s), _) => PanelSelector::Specimen(s.clone()),
+                (None, Some(n)) => PanelSelector::Row(n),
+                (None, None) => {
+                    return Err(ConfigError::Usage("give --specimen ID or --row N".into()).into())
+                }
+            };
+            let text = commands::explain(
+                &Input::parse(&args.input),
+                &selector,
+                &rs,
+                args.format == TextFormat::Json,
+            )?;
+            print(&text)?;
+            Ok(Exit::Ok)
+        }
+        Command::Rules(args) => {
+            let rs = load_ruleset(args.ruleset.as_deref())?;
+            print(&commands::rules_command(
+                &rs,
+                args.id.as_deref(),
+                args.format == TextFormat::Json,
+            )?)?;
+            Ok(Exit::Ok)
+        }
+        Command::Ranges { action } => match action {
+            RangesAction::Check { dir } => {
+                let rs = load_ruleset(dir.as_deref())?;
+                print(&format!(
+                    "ruleset {} ({}) is valid: {} hb rows, {} thresholds, {} guidance entries, checksum {}\n",
+                    rs.version,
+                    rs.origin,
+                    rs.hb_cutoffs.len(),
+                    rs.threshold_rows.len(),
+                    rs.guidance.len(),
+                    rs.checksum
+                ))?;
+                Ok(Exit::Ok)
+            }
+            RangesAction::Show { ruleset } => {
+                let rs = load_ruleset(ruleset.as_deref())?;
+                print(&commands::ranges_show(&rs))?;
+                Ok(Exit::Ok)
+            }
+        },
+    }
+}

@@ -1,0 +1,127 @@
+//! The typed panel the rules evaluate: identity, patient context and canonical analyte cells.
+
+use crate::analyte::{Analyte, ANALYTE_COUNT};
+use crate::cell::Cell;
+use crate::codes::{Condition, Medication};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sex {
+    Female,
+    Male,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pregnancy {
+    No,
+    Trimester1,
+    Trimester2,
+    Trimester3,
+    TrimesterUnknown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackPain {
+    No,
+    Yes,
+    Acute,
+    Chronic,
+    /// Column absent, blank, or an unrecognised value.
+    Unknown,
+}
+
+impl BackPain {
+    /// Back pain was reported (`yes`, `acute`, `chronic`).
+    pub fn reported(self) -> bool {
+        matches!(self, BackPain::Yes | BackPain::Acute | BackPain::Chronic)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BackPain::No => "no",
+            BackPain::Yes => "yes",
+            BackPain::Acute => "acute",
+            BackPain::Chronic => "chronic",
+            BackPain::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where a canonical value came from: the column's unit and the factor applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conversion {
+    pub column: String,
+    pub raw: String,
+    pub unit: String,
+    pub factor: f64,
+}
+
+/// One panel ready for the rules.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    /// Index of the input file in the run.
+    pub input: usize,
+    /// Physical line of the row in its file.
+    pub line: u64,
+    pub patient_id: String,
+    pub specimen_id: String,
+    pub collected_at: String,
+    /// Sex as read (written back unchanged).
+    pub sex_raw: String,
+    pub sex: Sex,
+    /// Age used by the rules (None = missing).
+    pub age_years: Option<f64>,
+    /// Why a given age was not used, for evidence.
+    pub age_note: Option<String>,
+    pub pregnancy: Pregnancy,
+    pub altitude_m: Option<f64>,
+    pub cigarettes_per_day: Option<f64>,
+    pub smoker: Option<bool>,
+    pub back_pain: BackPain,
+    pub conditions: Vec<Condition>,
+    pub medications: Vec<Medication>,
+    /// Codes in `conditions`/`medications` that are not known, for evidence.
+    pub unknown_codes: Vec<String>,
+    /// Canonical cells, indexed by [`Analyte::index`].
+    pub values: [Cell; ANALYTE_COUNT],
+    /// Unit conversions applied, indexed by [`Analyte::index`] (None = canonical or absent).
+    pub conversions: [Option<Conversion>; ANALYTE_COUNT],
+}
+
+impl Panel {
+    pub fn new(input: usize, line: u64, patient_id: String, specimen_id: String) -> Panel {
+        Panel {
+            input,
+            line,
+            patient_id,
+            specimen_id,
+            collected_at: String::new(),
+            sex_raw: String::new(),
+            sex: Sex::Unknown,
+            age_years: None,
+            age_note: None,
+            pregnancy: Pregnancy::No,
+            altitude_m: None,
+            cigarettes_per_day: None,
+            smoker: None,
+            back_pain: BackPain::Unknown,
+            conditions: Vec::new(),
+            medications: Vec::new(),
+            unknown_codes: Vec::new(),
+            values: std::array::from_fn(|_| Cell::Missing),
+            conversions: std::array::from_fn(|_| None),
+        }
+    }
+
+    pub fn cell(&self, a: Analyte) -> &Cell {
+        &self.values[a.index()]
+    }
+
+    pub fn has_condition(&self, c: Condition) -> bool {
+        self.conditions.contains(&c)
+    }
+
+    pub fn takes(&self, m: Medication) -> bool {
+        self.medications.contains(&m)
+    }
+}

@@ -1,0 +1,309 @@
+//! The classify run: inputs -> batches of panels -> rules -> guidance -> writers, with the
+//! row ledger kept as it goes. Outputs are written to temporary files and renamed into
+//! place only when the run completes, so a failed run leaves nothing partial behind.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use tempfile::TempPath;
+
+use crate::error::{ConfigError, RunError};
+use crate::guidance;
+use crate::ingest::{Input, RowOutcome, WideReader};
+use crate::report::rejects::RejectsWriter;
+use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summary};
+use crate::report::{self, OutputFormat};
+use crate::rules;
+use crate::ruleset::Ruleset;
+
+/// Rows per batch: memory stays bounded by this, whatever the input size.
+pub const DEFAULT_BATCH_ROWS: usize = 8192;
+
+/// How progress is shown on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Progress bar when stderr is a terminal, nothing otherwise.
+    Auto,
+    /// Periodic plain log lines even when stderr is not a terminal.
+    Lines,
+    Quiet,
+}
+
+/// A validated classify request.
+#[derive(Clone, Debug)]
+pub struct ClassifyOptions {
+    pub inputs: Vec<Input>,
+    /// None: CSV to stdout.
+    pub output: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub rejects: Option<PathBuf>,
+    pub summary: Option<PathBuf>,
+    pub guidance_text: bool,
+    pub batch_rows: usize,
+    pub progress: Progress,
+}
+
+impl ClassifyOptions {
+    /// Default rejects path: `<OUT stem>.rejects.csv` next to OUT.
+    pub fn rejects_path(&self) -> Option<PathBuf> {
+        if let Some(r) = &self.rejects {
+            return Some(r.clone());
+        }
+        let out = self.output.as_ref()?;
+        let stem = out.file_stem()?.to_string_lossy().into_owned();
+        Some(out.with_file_name(format!("{stem}.rejects.csv")))
+    }
+}
+
+/// A file written under a temporary name and renamed into place on success.
+struct AtomicOutput {
+    temp: TempPath,
+    dest: PathBuf,
+}
+
+fn atomic_file(dest: &Path) -> Result<(Box<dyn Write + Send>, AtomicOutput), RunError> {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dest
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| {
+            RunError::io(
+                format!("cannot create a temporary file in {}", dir.display()),
+                e,
+            )
+        })?;
+    let (file, temp) = tmp.into_parts();
+    Ok((
+        Box::new(BufWriter::with_capacity(1 << 20, file)),
+        AtomicOutput {
+            temp,
+            dest: dest.to_path_buf(),
+        },
+    ))
+}
+
+impl AtomicOutput {
+    fn commit(self) -> Result<(), RunError> {
+        self.temp.persist(&self.dest).map_err(|e| {
+            RunError::io(
+                format!("cannot move the result into {}", self.dest.display()),
+                e.error,
+            )
+        })
+    }
+}
+
+/// Runs a classification; returns the summary (the caller decides the exit code).
+pub fn classify(
+    opts: &ClassifyOptions,
+    rs: &Ruleset,
+    stdout: Box<dyn Write + Send>,
+) -> Result<Summary, RunError> {
+    let started = Instant::now();
+    if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
+    }
+    // Open every input first: header problems stop the run before any row is processed.
+    let mut readers = Vec::with_capacity(opts.inputs.len());
+    for (i, input) in opts.inputs.iter().enumerate() {
+        readers.push(WideReader::open(i, input, rs)?);
+    }
+
+    let mut summary = Summary::new(
+        env!("CARGO_PKG_VERSION"),
+        RulesetSummary {
+            version: rs.version.clone(),
+            effective_date: rs.effective_date.clone(),
+            checksum: rs.checksum.clone(),
+            origin: rs.origin.to_string(),
+        },
+    );
+    for (input, r) in opts.inputs.iter().zip(&readers) {
+        summary.inputs.push(InputSummary {
+            name: input.name(),
+            size_bytes: input.size(),
+            layout: "wide".into(),
+            delimiter: match r.delimiter {
+                b'\t' => "tab".into(),
+                d => char::from(d).to_string(),
+            },
+            ignored_columns: r
+                .header
+                .ignored
+                .iter()
+                .map(|(c, why)| IgnoredColumn {
+                    column: c.clone(),
+                    reason: why.clone(),
+                })
+                .collect(),
+            ..InputSummary::default()
+        });
+    }
+
+    let columns = report::column_names(opts.guidance_text);
+    let metadata = vec![
+        (
+            "anemia_engine.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+        (
+            "anemia_engine.ruleset_version".to_string(),
+            rs.version.clone(),
+        ),
+        (
+            "anemia_engine.ruleset_checksum".to_string(),
+            rs.checksum.clone(),
+        ),
+    ];
+    let (out_sink, out_atomic) = match &opts.output {
+        Some(path) => {
+            let (w, a) = atomic_file(path)?;
+            (w, Some(a))
+        }
+        None => (stdout, None),
+    };
+    let write_err = |path: &str| {
+        let path = path.to_string();
+        move |message: String| RunError::Write {
+            path: path.clone(),
+            message,
+        }
+    };
+    let out_name = opts
+        .output
+        .as_ref()
+        .map_or("<stdout>".to_string(), |p| p.display().to_string());
+    let mut writer =
+        report::writer(opts.format, out_sink, columns, metadata).map_err(write_err(&out_name))?;
+
+    let rejects_path = opts.rejects_path();
+    let (mut rejects, rejects_atomic) = match &rejects_path {
+        Some(path) => {
+            let (w, a) = atomic_file(path)?;
+            (
+                Some(RejectsWriter::new(w).map_err(write_err(&path.display().to_string()))?),
+                Some(a),
+            )
+        }
+        None => (None, None),
+    };
+    let rejects_name = rejects_path
+        .as_ref()
+        .map_or("<stderr>".to_string(), |p| p.display().to_string());
+
+    let bar = progress_bar(
+        opts.progress,
+        opts.inputs.iter().filter_map(Input::size).sum(),
+    );
+    let mut batch = Vec::with_capacity(opts.batch_rows);
+    let mut last_log = Instant::now();
+    for reader in readers.iter_mut() {
+        loop {
+            batch.clear();
+            let more = reader.next_batch(opts.batch_rows.max(1), rs, &mut batch)?;
+            for outcome in &batch {
+                match outcome {
+                    RowOutcome::Panel(panel) => {
+                        let result = rules::evaluate(panel, rs);
+                        let ids = guidance::attach(panel, &result, rs);
+                        let fields =
+                            report::render_row(panel, &result, &ids, rs, opts.guidance_text);
+                        writer.write_row(&fields).map_err(write_err(&out_name))?;
+                        summary.count_classified(
+                            panel.input,
+                            result.classification,
+                            &result.flags,
+                            &panel.unknown_codes,
+                        );
+                    }
+                    RowOutcome::Reject(r) => {
+                        let source = &summary.inputs[r.input].name.clone();
+                        match rejects.as_mut() {
+                            Some(w) => w.write(source, r).map_err(write_err(&rejects_name))?,
+                            None if opts.progress != Progress::Quiet => {
+                                eprintln!(
+                                    "rejected {source} line {}: {} ({})",
+                                    r.line,
+                                    r.message,
+                                    r.reason.code()
+                                );
+                            }
+                            None => {}
+                        }
+                        summary.count_reject(r.input, r.reason);
+                    }
+                }
+            }
+            if let Some(b) = &bar {
+                b.set_message(format!(
+                    "{} rows, {} rejected",
+                    summary.rows_read, summary.rejected
+                ));
+                b.tick();
+            } else if opts.progress == Progress::Lines && last_log.elapsed().as_secs() >= 5 {
+                last_log = Instant::now();
+                eprintln!(
+                    "progress: {} rows read ({} rejected), {:.0} rows/s",
+                    summary.rows_read,
+                    summary.rejected,
+                    summary.rows_read as f64 / started.elapsed().as_secs_f64().max(1e-9)
+                );
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+
+    writer.finish().map_err(write_err(&out_name))?;
+    if let Some(w) = rejects {
+        w.finish().map_err(write_err(&rejects_name))?;
+    }
+    summary.close_ledger();
+    summary.output = opts.output.as_ref().map(|p| p.display().to_string());
+    summary.rejects = rejects_path.as_ref().map(|p| p.display().to_string());
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    if let Some(a) = out_atomic {
+        a.commit()?;
+    }
+    if let Some(a) = rejects_atomic {
+        a.commit()?;
+    }
+    if let Some(path) = &opts.summary {
+        let (mut w, a) = atomic_file(path)?;
+        let json = serde_json::to_string_pretty(&summary).map_err(|e| RunError::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        w.write_all(json.as_bytes())
+            .and_then(|_| w.write_all(b"\n"))
+            .and_then(|_| w.flush())
+            .map_err(|e| RunError::io(format!("writing {}", path.display()), e))?;
+        drop(w);
+        a.commit()?;
+    }
+    Ok(summary)
+}
+
+fn progress_bar(mode: Progress, _total_bytes: u64) -> Option<indicatif::ProgressBar> {
+    if mode == Progress::Quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    Some(bar)
+}

@@ -1,0 +1,50 @@
+//! NDJSON output: one object per panel, keys in column order, lists as arrays.
+
+use std::io::{BufWriter, Write};
+
+use serde_json::{Map, Number, Value};
+
+use super::{fixed, Field, RowWriter};
+
+pub struct NdjsonRows {
+    out: BufWriter<Box<dyn Write + Send>>,
+    columns: Vec<String>,
+}
+
+impl NdjsonRows {
+    pub fn new(out: Box<dyn Write + Send>, columns: Vec<String>) -> NdjsonRows {
+        NdjsonRows {
+            out: BufWriter::with_capacity(1 << 20, out),
+            columns,
+        }
+    }
+}
+
+fn value(f: &Field) -> Value {
+    match f {
+        Field::Text(s) if s.is_empty() => Value::Null,
+        Field::Text(s) => Value::String(s.clone()),
+        // Fixed precision: the number is rounded through its fixed-decimal text.
+        Field::Number(v, d) => v
+            .and_then(|x| fixed(x, *d).parse::<f64>().ok())
+            .and_then(Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        Field::Bool(b) => b.map_or(Value::Null, Value::Bool),
+        Field::List(items, _) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+    }
+}
+
+impl RowWriter for NdjsonRows {
+    fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
+        let mut map = Map::with_capacity(fields.len());
+        for (name, f) in self.columns.iter().zip(fields) {
+            map.insert(name.clone(), value(f));
+        }
+        serde_json::to_writer(&mut self.out, &Value::Object(map)).map_err(|e| e.to_string())?;
+        self.out.write_all(b"\n").map_err(|e| e.to_string())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.out.flush().map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,200 @@
+//! The run summary: the row ledger, counts and provenance, as JSON and as text.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::codes::{Flag, Label};
+use crate::ingest::RejectReason;
+
+/// Row counts of one input.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct InputSummary {
+    pub name: String,
+    pub size_bytes: Option<u64>,
+    pub layout: String,
+    pub delimiter: String,
+    pub rows_read: u64,
+    pub classified: u64,
+    pub rejected: u64,
+    pub ignored_columns: Vec<IgnoredColumn>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct IgnoredColumn {
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RulesetSummary {
+    pub version: String,
+    pub effective_date: String,
+    pub checksum: String,
+    pub origin: String,
+}
+
+/// Everything a morning reader needs to trust a run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub engine_version: String,
+    pub ruleset: RulesetSummary,
+    pub inputs: Vec<InputSummary>,
+    pub rows_read: u64,
+    pub classified: u64,
+    pub rejected: u64,
+    /// rows_read == classified + rejected, for the run and for every input.
+    pub ledger_balanced: bool,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub classification_counts: BTreeMap<String, u64>,
+    pub flag_counts: BTreeMap<String, u64>,
+    pub unknown_context_codes: BTreeMap<String, u64>,
+    pub output: Option<String>,
+    pub rejects: Option<String>,
+    pub elapsed_seconds: f64,
+}
+
+impl Summary {
+    pub fn new(engine_version: &str, ruleset: RulesetSummary) -> Summary {
+        Summary {
+            engine_version: engine_version.to_string(),
+            ruleset,
+            inputs: Vec::new(),
+            rows_read: 0,
+            classified: 0,
+            rejected: 0,
+            ledger_balanced: true,
+            rejected_by_reason: BTreeMap::new(),
+            classification_counts: Label::ALL
+                .iter()
+                .map(|l| (l.code().to_string(), 0))
+                .collect(),
+            flag_counts: Flag::ALL
+                .iter()
+                .map(|f| (f.code().to_string(), 0))
+                .collect(),
+            unknown_context_codes: BTreeMap::new(),
+            output: None,
+            rejects: None,
+            elapsed_seconds: 0.0,
+        }
+    }
+
+    pub fn count_reject(&mut self, input: usize, reason: RejectReason) {
+        self.rejected += 1;
+        self.rows_read += 1;
+        if let Some(i) = self.inputs.get_mut(input) {
+            i.rejected += 1;
+            i.rows_read += 1;
+        }
+        *self
+            .rejected_by_reason
+            .entry(reason.code().to_string())
+            .or_default() += 1;
+    }
+
+    pub fn count_classified(
+        &mut self,
+        input: usize,
+        label: Label,
+        flags: &[Flag],
+        unknown_codes: &[String],
+    ) {
+        self.classified += 1;
+        self.rows_read += 1;
+        if let Some(i) = self.inputs.get_mut(input) {
+            i.classified += 1;
+            i.rows_read += 1;
+        }
+        *self
+            .classification_counts
+            .entry(label.code().to_string())
+            .or_default() += 1;
+        for f in flags {
+            *self.flag_counts.entry(f.code().to_string()).or_default() += 1;
+        }
+        for c in unknown_codes {
+            *self.unknown_context_codes.entry(c.clone()).or_default() += 1;
+        }
+    }
+
+    /// Recomputes the ledger check.
+    pub fn close_ledger(&mut self) {
+        self.ledger_balanced = self.rows_read == self.classified + self.rejected
+            && self
+                .inputs
+                .iter()
+                .all(|i| i.rows_read == i.classified + i.rejected)
+            && self.inputs.iter().map(|i| i.rows_read).sum::<u64>() == self.rows_read;
+    }
+
+    /// Human-readable summary for stderr.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "anemia-engine {} with ruleset {} ({}, {})\n",
+            self.engine_version, self.ruleset.version, self.ruleset.origin, self.ruleset.checksum
+        ));
+        for i in &self.inputs {
+            s.push_str(&format!(
+                "input {} ({} layout, delimiter {}, {} bytes): {} rows read = {} classified + {} rejected\n",
+                i.name,
+                i.layout,
+                i.delimiter,
+                i.size_bytes.map_or("?".to_string(), |b| b.to_string()),
+                i.rows_read,
+                i.classified,
+                i.rejected
+            ));
+            for c in &i.ignored_columns {
+                s.push_str(&format!("  ignored column {:?}: {}\n", c.column, c.reason));
+            }
+        }
+        s.push_str(&format!(
+            "rows read {} = classified {} + rejected {}{}\n",
+            self.rows_read,
+            self.classified,
+            self.rejected,
+            if self.ledger_balanced {
+                ""
+            } else {
+                "  LEDGER DOES NOT BALANCE"
+            }
+        ));
+        for (r, n) in &self.rejected_by_reason {
+            s.push_str(&format!("  rejected {r}: {n}\n"));
+        }
+        s.push_str("classification:\n");
+        for (l, n) in self.classification_counts.iter().filter(|(_, n)| **n > 0) {
+            s.push_str(&format!("  {l}: {n}\n"));
+        }
+        let flags: Vec<String> = self
+            .flag_counts
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        if !flags.is_empty() {
+            s.push_str(&format!("flags: {}\n", flags.join(", ")));
+        }
+        if !self.unknown_context_codes.is_empty() {
+            let codes: Vec<String> = self
+                .unknown_context_codes
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            s.push_str(&format!(
+                "unknown condition/medication codes (ignored): {}\n",
+                codes.join(", ")
+            ));
+        }
+        if let Some(o) = &self.output {
+            s.push_str(&format!("output: {o}\n"));
+        }
+        if let Some(r) = &self.rejects {
+            s.push_str(&format!("rejects: {r}\n"));
+        }
+        s.push_str(&format!("elapsed: {:.2} s\n", self.elapsed_seconds));
+        s
+    }
+}

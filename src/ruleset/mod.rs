@@ -1,0 +1,680 @@
+//! The versioned ruleset: every clinical number the rules use, loaded from
+//! `reference-ranges/<version>/` (embedded in the binary, or a lab's copy with `--ruleset`),
+//! validated as a whole before any row is read. A [`Ruleset`] value only exists validated.
+
+mod tables;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use tables::{check_contiguous, check_coverage, line_of_key, read_table, Problems};
+pub use tables::{
+    AdjustmentBand, AdjustmentKind, AnemiaKey, FerritinRow, GuidanceEntry, HbCutoffRow, Lined,
+    McvRow, PlausibilityRow, PregnancyKey, SexKey, ThresholdRow, UnitRow,
+};
+
+use crate::analyte::{Analyte, ANALYTE_COUNT};
+use crate::error::RulesetError;
+
+/// The files every ruleset consists of, in manifest order.
+pub const RULESET_FILES: [&str; 8] = [
+    "units.csv",
+    "plausibility.csv",
+    "hb_cutoffs.csv",
+    "hb_adjustments.csv",
+    "mcv_ranges.csv",
+    "ferritin_cutoffs.csv",
+    "thresholds.csv",
+    "guidance.toml",
+];
+
+const MANIFEST: &str = "MANIFEST.toml";
+
+/// The default ruleset, compiled into the binary.
+const EMBEDDED: [(&str, &str); 9] = [
+    (
+        MANIFEST,
+        include_str!("../../reference-ranges/2026.1/MANIFEST.toml"),
+    ),
+    (
+        "units.csv",
+        include_str!("../../reference-ranges/2026.1/units.csv"),
+    ),
+    (
+        "plausibility.csv",
+        include_str!("../../reference-ranges/2026.1/plausibility.csv"),
+    ),
+    (
+        "hb_cutoffs.csv",
+        include_str!("../../reference-ranges/2026.1/hb_cutoffs.csv"),
+    ),
+    (
+        "hb_adjustments.csv",
+        include_str!("../../reference-ranges/2026.1/hb_adjustments.csv"),
+    ),
+    (
+        "mcv_ranges.csv",
+        include_str!("../../reference-ranges/2026.1/mcv_ranges.csv"),
+    ),
+    (
+        "ferritin_cutoffs.csv",
+        include_str!("../../reference-ranges/2026.1/ferritin_cutoffs.csv"),
+    ),
+    (
+        "thresholds.csv",
+        include_str!("../../reference-ranges/2026.1/thresholds.csv"),
+    ),
+    (
+        "guidance.toml",
+        include_str!("../../reference-ranges/2026.1/guidance.toml"),
+    ),
+];
+
+macro_rules! thresholds {
+    ($($id:ident : $unit:literal),+ $(,)?) => {
+        /// Single-valued thresholds of `thresholds.csv`, each with its row (unit, population, source).
+        #[derive(Clone, Debug)]
+        pub struct Thresholds { $(pub $id: f64),+ }
+
+        /// Ids and required units of every threshold.
+        pub const THRESHOLD_IDS: &[(&str, &str)] = &[$((stringify!($id), $unit)),+];
+
+        impl Thresholds {
+            fn from_map(map: &HashMap<String, f64>) -> Option<Thresholds> {
+                Some(Thresholds { $($id: *map.get(stringify!($id))?),+ })
+            }
+        }
+    };
+}
+
+thresholds! {
+    age_scope_min_years: "years",
+    age_valid_max_years: "years",
+    adult_age_years: "years",
+    pregnancy_min_age_years: "years",
+    hb_cutoff_extrapolated_above_years: "years",
+    smoker_without_count_add: "g/L",
+    rdw_high_above: "%",
+    mentzer_thalassemia_below: "fL per 10^12/L",
+    crp_inflammation_above: "mg/L",
+    agp_inflammation_above: "g/L",
+    esr_uln_divisor: "years per mm/h",
+    esr_uln_offset_female: "years",
+    esr_uln_offset_male: "years",
+    esr_uln_age_missing_male: "mm/h",
+    esr_uln_age_missing_female: "mm/h",
+    tibc_per_transferrin: "ug/dL per mg/dL",
+    tsat_derived_max: "%",
+    tsat_restricted_below: "%",
+    ferritin_inflammation_band_upper: "ug/L",
+    stfr_index_deficient_above: "index",
+    stfr_index_restricted_below: "index",
+    stfr_index_min_ferritin: "ug/L",
+    tsat_low_adequate_ferritin_below: "%",
+    overload_tsat_above: "%",
+    overload_ferritin_female_above: "ug/L",
+    overload_ferritin_male_above: "ug/L",
+    b12_deficient_below: "pg/mL",
+    folate_deficient_below: "ng/mL",
+    transfusion_hb_below: "g/dL",
+    transfusion_hb_below_cardiovascular: "g/dL",
+    myeloma_min_age_years: "years",
+    myeloma_esr_age_years: "years",
+    myeloma_calcium_above: "mg/dL",
+    myeloma_creatinine_above: "mg/dL",
+    very_high_esr_from: "mm/h",
+    nsaid_egfr_below: "mL/min/1.73m2",
+    nsaid_creatinine_above: "mg/dL",
+}
+
+/// Where a ruleset was loaded from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RulesetOrigin {
+    Embedded,
+    Directory(String),
+}
+
+impl std::fmt::Display for RulesetOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RulesetOrigin::Embedded => f.write_str("(embedded)"),
+            RulesetOrigin::Directory(d) => f.write_str(d),
+        }
+    }
+}
+
+/// A validated ruleset.
+#[derive(Clone, Debug)]
+pub struct Ruleset {
+    pub version: String,
+    pub effective_date: String,
+    /// `sha256:<hex>` over the listed files (LF line endings).
+    pub checksum: String,
+    pub origin: RulesetOrigin,
+    pub units: Vec<Lined<UnitRow>>,
+    pub plausibility: Vec<Lined<PlausibilityRow>>,
+    pub hb_cutoffs: Vec<Lined<HbCutoffRow>>,
+    pub altitude: Vec<Lined<AdjustmentBand>>,
+    pub smoking: Vec<Lined<AdjustmentBand>>,
+    pub mcv: Vec<Lined<McvRow>>,
+    pub ferritin: Vec<Lined<FerritinRow>>,
+    pub thresholds: Thresholds,
+    pub threshold_rows: Vec<Lined<ThresholdRow>>,
+    pub guidance: Vec<GuidanceEntry>,
+    /// Plausible range per analyte, indexed by [`Analyte::index`].
+    plausible: [(f64, f64); ANALYTE_COUNT],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    version: String,
+    effective_date: String,
+    #[serde(default)]
+    description: String,
+    files: Vec<String>,
+    checksum: String,
+}
+
+/// Computes the ruleset checksum over the listed files in order (CRLF normalised to LF).
+pub fn compute_checksum(files: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    for (name, text) in files {
+        hasher.update(name.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(text.replace("\r\n", "\n").as_bytes());
+        hasher.update(b"\n");
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+impl Ruleset {
+    /// The ruleset compiled into the binary.
+    pub fn embedded() -> Result<Ruleset, RulesetError> {
+        let files: HashMap<String, String> = EMBEDDED
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        Ruleset::from_files(RulesetOrigin::Embedded, &files)
+    }
+
+    /// Loads and validates a ruleset directory (a lab's local copy).
+    pub fn from_dir(dir: &Path) -> Result<Ruleset, RulesetError> {
+        let origin = RulesetOrigin::Directory(dir.display().to_string());
+        let meta = std::fs::metadata(dir).map_err(|source| RulesetError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(RulesetError::Invalid {
+                origin: origin.to_string(),
+                problems: vec![crate::error::RulesetProblem {
+                    file: dir.display().to_string(),
+                    line: 0,
+                    message:
+                        "is not a directory; --ruleset needs a directory holding MANIFEST.toml"
+                            .into(),
+                }],
+            });
+        }
+        let mut files = HashMap::new();
+        let mut missing = Vec::new();
+        for name in std::iter::once(MANIFEST).chain(RULESET_FILES) {
+            match std::fs::read_to_string(dir.join(name)) {
+                Ok(text) => {
+                    files.insert(name.to_string(), text);
+                }
+                Err(e) => missing.push(crate::error::RulesetProblem {
+                    file: dir.join(name).display().to_string(),
+                    line: 0,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(RulesetError::Invalid {
+                origin: origin.to_string(),
+                problems: missing,
+            });
+        }
+        Ruleset::from_files(origin, &files)
+    }
+
+    fn from_files(
+        origin: RulesetOrigin,
+        files: &HashMap<String, String>,
+    ) -> Result<Ruleset, RulesetError> {
+        let mut p = Problems::default();
+        let text = |name: &str| files.get(name).map(String::as_str).unwrap_or("");
+
+        // Manifest: version, file list, checksum.
+        let manifest_text = text(MANIFEST);
+        let manifest: Option<Manifest> = match toml::from_str(manifest_text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                let line = e
+                    .span()
+                    .map_or(0, |s| tables::line_of(manifest_text, s.start));
+                p.push(
+                    MANIFEST,
+                    line,
+                    format!("not a valid manifest: {}", e.message()),
+                );
+                None
+            }
+        };
+        let mut checksum = String::new();
+        if let Some(m) = &manifest {
+            let _ = &m.description;
+            if m.version.trim().is_empty() {
+                p.push(
+                    MANIFEST,
+                    line_of_key(manifest_text, "version"),
+                    "version is empty",
+                );
+            }
+            let listed: Vec<&str> = m.files.iter().map(String::as_str).collect();
+            if listed != RULESET_FILES {
+                p.push(
+                    MANIFEST,
+                    line_of_key(manifest_text, "files"),
+                    format!("files must list exactly {RULESET_FILES:?} in this order"),
+                );
+            }
+            let contents: Vec<(String, String)> = RULESET_FILES
+                .iter()
+                .map(|n| (n.to_string(), text(n).to_string()))
+                .collect();
+            checksum = compute_checksum(&contents);
+            if m.checksum != checksum {
+                p.push(
+                    MANIFEST,
+                    line_of_key(manifest_text, "checksum"),
+                    format!(
+                        "checksum {} does not match the files ({checksum}); if the change is intended, give the ruleset a new version and write this checksum into MANIFEST.toml",
+                        m.checksum
+                    ),
+                );
+            }
+        }
+
+        let units = read_table::<UnitRow>("units.csv", text("units.csv"), &mut p);
+        let plausibility =
+            read_table::<PlausibilityRow>("plausibility.csv", text("plausibility.csv"), &mut p);
+        let hb_cutoffs =
+            read_table::<HbCutoffRow>("hb_cutoffs.csv", text("hb_cutoffs.csv"), &mut p);
+        let adjustments =
+            read_table::<AdjustmentBand>("hb_adjustments.csv", text("hb_adjustments.csv"), &mut p);
+        let mcv = read_table::<McvRow>("mcv_ranges.csv", text("mcv_ranges.csv"), &mut p);
+        let ferritin =
+            read_table::<FerritinRow>("ferritin_cutoffs.csv", text("ferritin_cutoffs.csv"), &mut p);
+        let threshold_rows =
+            read_table::<ThresholdRow>("thresholds.csv", text("thresholds.csv"), &mut p);
+        let guidance = tables::parse_guidance("guidance.toml", text("guidance.toml"), &mut p);
+
+        validate_units(&units, &mut p);
+        let plausible = validate_plausibility(&plausibility, &units, &mut p);
+        let thresholds = validate_thresholds(&threshold_rows, &mut p);
+        let start = thresholds.as_ref().map_or(0.5, |t| t.age_scope_min_years);
+        let pregnancy_start = thresholds
+            .as_ref()
+            .map_or(10.0, |t| t.pregnancy_min_age_years);
+        validate_hb(&hb_cutoffs, start, pregnancy_start, &mut p);
+        let (altitude, smoking): (Vec<_>, Vec<_>) = adjustments
+            .into_iter()
+            .partition(|b| b.row.kind == AdjustmentKind::Altitude);
+        for (what, bands, unit) in [
+            ("altitude", &altitude, "m above sea level"),
+            ("smoking", &smoking, "cigarettes per day"),
+        ] {
+            let spans: Vec<_> = bands
+                .iter()
+                .map(|b| (b.line, b.row.from, b.row.to))
+                .collect();
+            check_contiguous("hb_adjustments.csv", what, &spans, &mut p);
+            if bands.is_empty() {
+                p.push("hb_adjustments.csv", 0, format!("no {what} bands"));
+            }
+            for b in bands.iter() {
+                if !b.row.unit.starts_with(unit) {
+                    p.push(
+                        "hb_adjustments.csv",
+                        b.line,
+                        format!(
+                            "unknown unit {:?} for {what} (expected {unit:?})",
+                            b.row.unit
+                        ),
+                    );
+                }
+            }
+        }
+        validate_mcv(&mcv, start, &mut p);
+        validate_ferritin(&ferritin, start, &mut p);
+
+        match (manifest, thresholds) {
+            (Some(m), Some(thresholds)) if p.0.is_empty() => Ok(Ruleset {
+                version: m.version,
+                effective_date: m.effective_date,
+                checksum,
+                origin,
+                units,
+                plausibility,
+                hb_cutoffs,
+                altitude,
+                smoking,
+                mcv,
+                ferritin,
+                thresholds,
+                threshold_rows,
+                guidance,
+                plausible,
+            }),
+            _ => Err(RulesetError::Invalid {
+                origin: origin.to_string(),
+                problems: p.0,
+            }),
+        }
+    }
+
+    /// Conversion of a column suffix to the canonical unit.
+    pub fn unit(&self, analyte: Analyte, suffix: &str) -> Option<&UnitRow> {
+        self.units
+            .iter()
+            .map(|u| &u.row)
+            .find(|u| u.analyte == analyte.code() && u.suffix == suffix)
+    }
+
+    /// Display label of the canonical unit (`g/dL`).
+    pub fn canonical_unit(&self, analyte: Analyte) -> &str {
+        self.unit(analyte, analyte.canonical_suffix())
+            .map_or("", |u| u.unit.as_str())
+    }
+
+    /// Inclusive plausible range in canonical units.
+    pub fn plausible_range(&self, analyte: Analyte) -> (f64, f64) {
+        self.plausible[analyte.index()]
+    }
+
+    /// Hb cutoff row for a sex key (F, M or U), pregnancy key and age.
+    pub fn hb_row(&self, sex: SexKey, pregnancy: PregnancyKey, age: f64) -> Option<&HbCutoffRow> {
+        self.hb_cutoffs.iter().map(|r| &r.row).find(|r| {
+            (r.sex == sex || r.sex == SexKey::Any)
+                && r.pregnancy == pregnancy
+                && in_age(age, r.age_from_years, r.age_to_years)
+        })
+    }
+
+    pub fn mcv_row(&self, age: f64) -> Option<&McvRow> {
+        self.mcv
+            .iter()
+            .map(|r| &r.row)
+            .find(|r| in_age(age, r.age_from_years, r.age_to_years))
+    }
+
+    pub fn ferritin_row(&self, age: f64, anemic: bool) -> Option<&FerritinRow> {
+        let key = if anemic {
+            AnemiaKey::Anemic
+        } else {
+            AnemiaKey::NotAnemic
+        };
+        self.ferritin.iter().map(|r| &r.row).find(|r| {
+            (r.anemia == key || r.anemia == AnemiaKey::Any)
+                && in_age(age, r.age_from_years, r.age_to_years)
+        })
+    }
+
+    /// The adjustment band holding `x`.
+    pub fn adjustment(&self, kind: AdjustmentKind, x: f64) -> Option<&AdjustmentBand> {
+        let bands = match kind {
+            AdjustmentKind::Altitude => &self.altitude,
+            AdjustmentKind::Smoking => &self.smoking,
+        };
+        bands
+            .iter()
+            .map(|b| &b.row)
+            .find(|b| b.from.is_none_or(|f| x >= f) && b.to.is_none_or(|t| x < t))
+    }
+
+    pub fn guidance_entry(&self, id: &str) -> Option<&GuidanceEntry> {
+        self.guidance.iter().find(|g| g.id == id)
+    }
+}
+
+fn in_age(age: f64, from: f64, to: Option<f64>) -> bool {
+    age >= from && to.is_none_or(|t| age < t)
+}
+
+fn validate_units(units: &[Lined<UnitRow>], p: &mut Problems) {
+    let file = "units.csv";
+    let mut seen = std::collections::HashSet::new();
+    for u in units {
+        let Some(a) = Analyte::from_code(&u.row.analyte) else {
+            p.push(file, u.line, format!("unknown analyte {:?}", u.row.analyte));
+            continue;
+        };
+        if !seen.insert((u.row.analyte.clone(), u.row.suffix.clone())) {
+            p.push(
+                file,
+                u.line,
+                format!("suffix {} listed twice for {a}", u.row.suffix),
+            );
+        }
+        if !(u.row.factor.is_finite() && u.row.factor > 0.0) {
+            p.push(
+                file,
+                u.line,
+                format!("factor {} must be a positive number", u.row.factor),
+            );
+        }
+        if u.row.suffix == a.canonical_suffix() && u.row.factor != 1.0 {
+            p.push(
+                file,
+                u.line,
+                format!("the canonical unit of {a} must have factor 1"),
+            );
+        }
+        if u.row.unit.trim().is_empty() {
+            p.push(file, u.line, "unit label is empty");
+        }
+    }
+    for a in Analyte::ALL {
+        if tables::canonical_unit_label(units, a).is_none() {
+            p.push(
+                file,
+                0,
+                format!(
+                    "no row for the canonical unit of {a} ({})",
+                    a.canonical_column()
+                ),
+            );
+        }
+    }
+}
+
+fn validate_plausibility(
+    rows: &[Lined<PlausibilityRow>],
+    units: &[Lined<UnitRow>],
+    p: &mut Problems,
+) -> [(f64, f64); ANALYTE_COUNT] {
+    let file = "plausibility.csv";
+    let mut ranges = [(f64::NAN, f64::NAN); ANALYTE_COUNT];
+    for r in rows {
+        let Some(a) = Analyte::from_code(&r.row.analyte) else {
+            p.push(file, r.line, format!("unknown analyte {:?}", r.row.analyte));
+            continue;
+        };
+        if !ranges[a.index()].0.is_nan() {
+            p.push(file, r.line, format!("{a} listed twice"));
+        }
+        if r.row.min > r.row.max {
+            p.push(
+                file,
+                r.line,
+                format!("min {} is above max {}", r.row.min, r.row.max),
+            );
+        }
+        match tables::canonical_unit_label(units, a) {
+            Some(label) if label == r.row.unit => {}
+            Some(label) => p.push(
+                file,
+                r.line,
+                format!(
+                    "unknown unit {:?} for {a}: ranges are in the canonical unit {label:?}",
+                    r.row.unit
+                ),
+            ),
+            None => {}
+        }
+        ranges[a.index()] = (r.row.min, r.row.max);
+    }
+    for a in Analyte::ALL {
+        if ranges[a.index()].0.is_nan() {
+            p.push(file, 0, format!("no plausible range for {a}"));
+        }
+    }
+    ranges
+}
+
+fn validate_thresholds(rows: &[Lined<ThresholdRow>], p: &mut Problems) -> Option<Thresholds> {
+    let file = "thresholds.csv";
+    let mut map = HashMap::new();
+    for r in rows {
+        match THRESHOLD_IDS.iter().find(|(id, _)| *id == r.row.id) {
+            None => p.push(file, r.line, format!("unknown threshold id {:?}", r.row.id)),
+            Some((_, unit)) => {
+                if r.row.unit != *unit {
+                    p.push(
+                        file,
+                        r.line,
+                        format!(
+                            "unknown unit {:?} for {} (expected {unit:?})",
+                            r.row.unit, r.row.id
+                        ),
+                    );
+                }
+                if !r.row.value.is_finite() {
+                    p.push(file, r.line, format!("{} is not a finite number", r.row.id));
+                }
+                if map.insert(r.row.id.clone(), r.row.value).is_some() {
+                    p.push(
+                        file,
+                        r.line,
+                        format!("threshold {} appears twice", r.row.id),
+                    );
+                }
+            }
+        }
+    }
+    for (id, _) in THRESHOLD_IDS {
+        if !map.contains_key(*id) {
+            p.push(file, 0, format!("missing threshold {id}"));
+        }
+    }
+    Thresholds::from_map(&map)
+}
+
+fn validate_hb(rows: &[Lined<HbCutoffRow>], start: f64, pregnancy_start: f64, p: &mut Problems) {
+    let file = "hb_cutoffs.csv";
+    for r in rows {
+        let b = &r.row;
+        if b.unit != "g/L" {
+            p.push(
+                file,
+                r.line,
+                format!("unknown unit {:?}: haemoglobin cutoffs are in g/L", b.unit),
+            );
+        }
+        if !(b.moderate_from < b.mild_from
+            && b.mild_from <= b.anemia_below
+            && b.anemia_below <= b.not_anemic_from)
+        {
+            p.push(
+                file,
+                r.line,
+                "bands must satisfy moderate_from < mild_from <= anemia_below <= not_anemic_from",
+            );
+        }
+        if b.pregnancy != PregnancyKey::None && b.sex != SexKey::F {
+            p.push(file, r.line, "pregnancy rows apply to females (sex F)");
+        }
+    }
+    let keys: [(SexKey, PregnancyKey, f64); 7] = [
+        (SexKey::F, PregnancyKey::None, start),
+        (SexKey::M, PregnancyKey::None, start),
+        (SexKey::U, PregnancyKey::None, start),
+        (SexKey::F, PregnancyKey::T1, pregnancy_start),
+        (SexKey::F, PregnancyKey::T2, pregnancy_start),
+        (SexKey::F, PregnancyKey::T3, pregnancy_start),
+        (SexKey::F, PregnancyKey::Unknown, pregnancy_start),
+    ];
+    for (sex, preg, from) in keys {
+        let spans = rows
+            .iter()
+            .filter(|r| (r.row.sex == sex || r.row.sex == SexKey::Any) && r.row.pregnancy == preg)
+            .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
+            .collect();
+        check_coverage(
+            file,
+            &format!("sex {sex:?}, pregnancy {preg:?}"),
+            from,
+            spans,
+            p,
+        );
+    }
+}
+
+fn validate_mcv(rows: &[Lined<McvRow>], start: f64, p: &mut Problems) {
+    let file = "mcv_ranges.csv";
+    for r in rows {
+        if r.row.unit != "fL" {
+            p.push(
+                file,
+                r.line,
+                format!("unknown unit {:?}: MCV limits are in fL", r.row.unit),
+            );
+        }
+        if r.row.mcv_low >= r.row.mcv_high {
+            p.push(file, r.line, "mcv_low must be below mcv_high");
+        }
+    }
+    let spans = rows
+        .iter()
+        .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
+        .collect();
+    check_coverage(file, "MCV ranges", start, spans, p);
+}
+
+fn validate_ferritin(rows: &[Lined<FerritinRow>], start: f64, p: &mut Problems) {
+    let file = "ferritin_cutoffs.csv";
+    for r in rows {
+        if r.row.unit != "ug/L" {
+            p.push(
+                file,
+                r.line,
+                format!(
+                    "unknown unit {:?}: ferritin cutoffs are in ug/L",
+                    r.row.unit
+                ),
+            );
+        }
+    }
+    for key in [AnemiaKey::Anemic, AnemiaKey::NotAnemic] {
+        let spans = rows
+            .iter()
+            .filter(|r| r.row.anemia == key || r.row.anemia == AnemiaKey::Any)
+            .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
+            .collect();
+        check_coverage(
+            file,
+            &format!("ferritin cutoffs ({key:?})"),
+            start,
+            spans,
+            p,
+        );
+    }
+}
