@@ -135,11 +135,13 @@ pub fn age(
                         )),
                     );
                 }
-                _ => note = Some(format!(
+                _ => {
+                    note = Some(format!(
                     "birth_date {:?} with collected_at {:?} gives no valid age; treated as missing",
                     b.trim(),
                     c.trim()
-                )),
+                ))
+                }
             }
         }
     }

@@ -139,6 +139,8 @@ pub(crate) fn evaluate(e: &mut Eval) {
                     ));
                 }
                 Some(_) => {
+                    // The bound that decided: with sex unknown this is the male cutoff.
+                    e.threshold = Some(not_anemic_from);
                     e.anemia = Some(false);
                     e.severity = Some(Severity::None);
                     e.note(format!(

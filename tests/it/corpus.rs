@@ -1,0 +1,245 @@
+//! Known-answer corpus: every panel of tests/fixtures/cases.csv against its expected
+//! classification (cases.expected.csv, written independently from clinical-rules.md), and
+//! unit invariance of the same panels in SI units and in `;`/decimal-comma/BOM/CRLF form.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anemia_engine::analyte::Analyte;
+use anemia_engine::ruleset::Ruleset;
+
+use crate::common::{classify_csv, fixture};
+
+fn by_specimen(
+    records: &[csv::StringRecord],
+) -> (Vec<String>, HashMap<String, HashMap<String, String>>) {
+    let header: Vec<String> = records[0].iter().map(str::to_string).collect();
+    let mut rows = HashMap::new();
+    for r in &records[1..] {
+        let map: HashMap<String, String> = header
+            .iter()
+            .cloned()
+            .zip(r.iter().map(str::to_string))
+            .collect();
+        rows.insert(map["specimen_id"].clone(), map);
+    }
+    (header, rows)
+}
+
+#[test]
+fn every_corpus_panel_matches_its_expected_classification() {
+    let (out, records) = classify_csv(&fixture("cases.csv"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, rows) = by_specimen(&records);
+    let mut expected =
+        csv::Reader::from_path(fixture("cases.expected.csv")).expect("expected file");
+    let header = expected.headers().expect("header").clone();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for rec in expected.records() {
+        let rec = rec.expect("record");
+        let exp: HashMap<&str, &str> = header.iter().zip(rec.iter()).collect();
+        let id = exp["specimen_id"];
+        let Some(got) = rows.get(id) else {
+            failures.push(format!("{id}: not in the output"));
+            continue;
+        };
+        for col in [
+            "anemia",
+            "hb_threshold_g_dl",
+            "severity",
+            "inflammation",
+            "iron_status",
+            "classification",
+            "flags",
+        ] {
+            if got[col] != exp[col] {
+                failures.push(format!(
+                    "{id} {col}: expected {:?}, got {:?} ({})",
+                    exp[col], got[col], exp["why"]
+                ));
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 80, "only {checked} panels checked");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn corpus_covers_every_label_and_flag_at_least_twice() {
+    let mut expected =
+        csv::Reader::from_path(fixture("cases.expected.csv")).expect("expected file");
+    let mut labels: HashMap<String, usize> = HashMap::new();
+    let mut flags: HashMap<String, usize> = HashMap::new();
+    for rec in expected.deserialize::<HashMap<String, String>>() {
+        let rec = rec.expect("record");
+        *labels.entry(rec["classification"].clone()).or_default() += 1;
+        for f in rec["flags"].split(';').filter(|f| !f.is_empty()) {
+            *flags.entry(f.to_string()).or_default() += 1;
+        }
+    }
+    for l in anemia_engine::codes::Label::ALL {
+        assert!(
+            labels.get(l.code()).copied().unwrap_or(0) >= 2,
+            "label {l} has fewer than two panels"
+        );
+    }
+    for f in anemia_engine::codes::Flag::ALL {
+        assert!(
+            flags.get(f.code()).copied().unwrap_or(0) >= 2,
+            "flag {f} has fewer than two panels"
+        );
+    }
+}
+
+/// SI column for each canonical column that has one.
+const SI: [(Analyte, &str); 11] = [
+    (Analyte::Hb, "g_l"),
+    (Analyte::Rbc, "10e6_ul"),
+    (Analyte::Ferritin, "ng_ml"),
+    (Analyte::Iron, "umol_l"),
+    (Analyte::Tibc, "umol_l"),
+    (Analyte::Transferrin, "g_l"),
+    (Analyte::Crp, "mg_dl"),
+    (Analyte::B12, "pmol_l"),
+    (Analyte::Folate, "nmol_l"),
+    (Analyte::Calcium, "mmol_l"),
+    (Analyte::Creatinine, "umol_l"),
+];
+
+/// Splits `<=10 H` into (`<=`, 10.0, ` H`); None for text and blanks.
+fn split_value(cell: &str) -> Option<(String, f64, String)> {
+    let t = cell.trim();
+    let prefix_len = t.find(|c: char| c.is_ascii_digit() || c == '.')?;
+    let (prefix, rest) = t.split_at(prefix_len);
+    if !prefix.chars().all(|c| "<>=≤≥ ".contains(c)) {
+        return None;
+    }
+    let num_len = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let value: f64 = rest[..num_len].parse().ok()?;
+    Some((prefix.to_string(), value, rest[num_len..].to_string()))
+}
+
+/// Rewrites the corpus with SI unit columns (values divided by the ruleset factor).
+fn write_si_copy(path: &Path) {
+    let rs = Ruleset::embedded().expect("ruleset");
+    let mut reader = csv::Reader::from_path(fixture("cases.csv")).expect("cases");
+    let header = reader.headers().expect("header").clone();
+    let mut factors: Vec<Option<f64>> = Vec::new();
+    let mut new_header = Vec::new();
+    for name in header.iter() {
+        let conv = SI.iter().find(|(a, _)| a.canonical_column() == name);
+        match conv {
+            Some((a, suffix)) => {
+                let u = rs.unit(*a, suffix).expect("unit in ruleset");
+                factors.push(Some(u.factor));
+                new_header.push(format!("{}_{}", a.code(), suffix));
+            }
+            None => {
+                factors.push(None);
+                new_header.push(name.to_string());
+            }
+        }
+    }
+    let mut w = csv::Writer::from_path(path).expect("write");
+    w.write_record(&new_header).expect("header");
+    for rec in reader.records() {
+        let rec = rec.expect("record");
+        let cells: Vec<String> = rec
+            .iter()
+            .zip(&factors)
+            .map(|(cell, f)| match (f, split_value(cell)) {
+                (Some(f), Some((pre, v, post))) => format!("{pre}{}{post}", v / f),
+                _ => cell.to_string(),
+            })
+            .collect();
+        w.write_record(&cells).expect("row");
+    }
+    w.flush().expect("flush");
+}
+
+/// Rewrites the corpus `;`-delimited with decimal commas, a UTF-8 BOM and CRLF line ends.
+fn write_european_copy(path: &Path) {
+    let mut reader = csv::Reader::from_path(fixture("cases.csv")).expect("cases");
+    let header = reader.headers().expect("header").clone();
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(&header).expect("header");
+    for rec in reader.records() {
+        let rec = rec.expect("record");
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|cell| match split_value(cell) {
+                Some(_) => cell.replace('.', ","),
+                None => cell.to_string(),
+            })
+            .collect();
+        w.write_record(&cells).expect("row");
+    }
+    let mut bytes = vec![0xef, 0xbb, 0xbf];
+    bytes.extend(w.into_inner().expect("bytes"));
+    std::fs::write(path, bytes).expect("write");
+}
+
+fn assert_same_decisions(a: &[csv::StringRecord], b: &[csv::StringRecord], what: &str) {
+    let (header, rows_a) = by_specimen(a);
+    let (_, rows_b) = by_specimen(b);
+    assert_eq!(rows_a.len(), rows_b.len(), "{what}: row count");
+    assert!(rows_a.len() >= 80);
+    for (id, ra) in &rows_a {
+        let rb = &rows_b[id];
+        for col in header.iter().filter(|c| *c != "evidence") {
+            assert_eq!(ra[col], rb[col], "{what}: specimen {id} column {col}");
+        }
+    }
+}
+
+#[test]
+fn si_units_classify_identically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let si = dir.path().join("cases_si.csv");
+    write_si_copy(&si);
+    let text = std::fs::read_to_string(&si).expect("read");
+    assert!(
+        text.starts_with("patient_id") && text.contains("hb_g_l") && text.contains("iron_umol_l")
+    );
+    let (_, base) = classify_csv(&fixture("cases.csv"), &[]);
+    let (out, converted) = classify_csv(&si, &[]);
+    assert!(out.status.success());
+    assert_same_decisions(&base, &converted, "SI units");
+}
+
+#[test]
+fn semicolon_decimal_comma_bom_crlf_classify_identically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let eu = dir.path().join("cases_eu.csv");
+    write_european_copy(&eu);
+    let bytes = std::fs::read(&eu).expect("read");
+    assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]) && bytes.windows(2).any(|w| w == b"\r\n"));
+    let (_, base) = classify_csv(&fixture("cases.csv"), &[]);
+    let (out, converted) = classify_csv(&eu, &[]);
+    assert!(out.status.success());
+    assert_same_decisions(&base, &converted, "decimal comma");
+}
+
+#[test]
+fn batch_size_does_not_change_the_output() {
+    let (_, one) = classify_csv(&fixture("cases.csv"), &["--batch-rows", "1"]);
+    let (_, many) = classify_csv(&fixture("cases.csv"), &["--batch-rows", "100000"]);
+    assert_eq!(one, many);
+    assert!(one.len() > 80);
+}
