@@ -12,11 +12,14 @@ use super::{fixed, Field, RowWriter};
 /// Rows per row group.
 const ROWS_PER_GROUP: usize = 65_536;
 
+/// The byte sink and file metadata, held until the first batch fixes the schema.
+type PendingSink = (Box<dyn Write + Send>, Vec<(String, String)>);
+
 pub struct ParquetRows {
     columns: Vec<String>,
     buffer: Vec<Vec<Field>>,
     writer: Option<BatchedWriter<Box<dyn Write + Send>>>,
-    pending_out: Option<(Box<dyn Write + Send>, Vec<(String, String)>)>,
+    pending_out: Option<PendingSink>,
 }
 
 impl ParquetRows {

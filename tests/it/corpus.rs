@@ -243,3 +243,49 @@ fn batch_size_does_not_change_the_output() {
     assert_eq!(one, many);
     assert!(one.len() > 80);
 }
+
+#[test]
+fn bundled_example_covers_every_label_and_flag_and_balances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("results.csv");
+    let summary = dir.path().join("summary.json");
+    let example = crate::common::root().join("examples/lab_export.csv");
+    let o = crate::common::engine(&[
+        "classify",
+        example.to_str().expect("utf8"),
+        "-o",
+        out.to_str().expect("utf8"),
+        "--summary",
+        summary.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    assert!(s["rows_read"].as_u64().expect("rows") >= 200);
+    assert_eq!(
+        s["rows_read"],
+        s["classified"].as_u64().expect("c") + s["rejected"].as_u64().expect("r")
+    );
+    assert_eq!(s["ledger_balanced"], true);
+    for l in anemia_engine::codes::Label::ALL {
+        assert!(
+            s["classification_counts"][l.code()].as_u64().unwrap_or(0) >= 1,
+            "example lacks label {l}"
+        );
+    }
+    for f in anemia_engine::codes::Flag::ALL {
+        assert!(
+            s["flag_counts"][f.code()].as_u64().unwrap_or(0) >= 1,
+            "example lacks flag {f}"
+        );
+    }
+    for reason in [
+        "implausible_value",
+        "malformed_line",
+        "missing_patient_id",
+        "no_analyte_values",
+    ] {
+        assert_eq!(s["rejected_by_reason"][reason], 1, "{reason}");
+    }
+}
