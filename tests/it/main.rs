@@ -7,5 +7,8 @@ mod cli;
 mod common;
 mod corpus;
 mod guidance;
+mod long_layout;
 mod properties;
+mod qa;
 mod ruleset;
+mod scale;
