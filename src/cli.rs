@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::ConfigError;
-use crate::ingest::Input;
+use crate::ingest::{self, IngestOptions, Input, Mapping};
 use crate::pipeline::{ClassifyOptions, Progress, DEFAULT_BATCH_ROWS};
 use crate::report::OutputFormat;
+use crate::ruleset::Ruleset;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,6 +35,8 @@ pub enum Command {
         #[command(subcommand)]
         action: RangesAction,
     },
+    /// Compare two result files panel by panel (CSV, Parquet or NDJSON, any mix).
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +72,11 @@ pub struct ClassifyArgs {
     /// Use this ruleset directory instead of the embedded one.
     #[arg(long)]
     pub ruleset: Option<PathBuf>,
+    /// Also classify with this (older) ruleset directory and print on stderr what the
+    /// ruleset change does to these inputs (OLD = this directory, NEW = --ruleset or the
+    /// embedded ruleset). The output is the NEW run's.
+    #[arg(long, value_name = "OLD_DIR")]
+    pub compare_ruleset: Option<PathBuf>,
     /// Input layout.
     #[arg(long, value_enum, default_value_t = Layout::Auto)]
     pub layout: Layout,
@@ -102,13 +110,46 @@ pub struct ExplainArgs {
     /// Specimen id of the panel.
     #[arg(long, conflicts_with = "row", required_unless_present = "row")]
     pub specimen: Option<String>,
-    /// 1-based data row number of the panel.
+    /// 1-based data row number of the panel (wide layout; a rejected row is explained too).
     #[arg(long)]
     pub row: Option<u64>,
     #[arg(long, value_enum, default_value_t = TextFormat::Text)]
     pub format: TextFormat,
     #[arg(long)]
     pub ruleset: Option<PathBuf>,
+    /// Input layout, as for classify.
+    #[arg(long, value_enum, default_value_t = Layout::Auto)]
+    pub layout: Layout,
+    /// Mapping of local headers or test codes (TOML), as for classify.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Panel window of the long layout, as for classify.
+    #[arg(long, default_value_t = 7)]
+    pub panel_window_days: u32,
+}
+
+impl ExplainArgs {
+    /// The reading options, resolved as classify resolves them (exit 2 on a bad mapping).
+    pub fn ingest(&self, rs: &Ruleset) -> Result<IngestOptions, ConfigError> {
+        ingest_options(
+            self.layout,
+            self.mapping.as_deref(),
+            self.panel_window_days,
+            rs,
+        )
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier result file (.csv, .parquet, .ndjson or .jsonl).
+    pub old: PathBuf,
+    /// The later result file.
+    pub new: PathBuf,
+    /// Write the changed panels as CSV (patient_id, specimen_id, old/new classification,
+    /// flags gained/lost, old/new evidence).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -134,18 +175,13 @@ pub enum RangesAction {
 
 impl ClassifyArgs {
     /// Resolves flags into validated options (exit 2 on any problem).
-    pub fn resolve(&self) -> Result<ClassifyOptions, ConfigError> {
-        if self.layout == Layout::Long {
-            return Err(ConfigError::Usage(
-                "--layout long is not supported by this version; export the results in the wide layout (one row per specimen)".into(),
-            ));
-        }
-        if let Some(m) = &self.mapping {
-            return Err(ConfigError::Usage(format!(
-                "--mapping {} is not supported by this version; rename the columns to <analyte>_<unit> names",
-                m.display()
-            )));
-        }
+    pub fn resolve(&self, rs: &Ruleset) -> Result<ClassifyOptions, ConfigError> {
+        let ingest = ingest_options(
+            self.layout,
+            self.mapping.as_deref(),
+            self.panel_window_days,
+            rs,
+        )?;
         let format = match (self.format, &self.output) {
             (Some(f), _) => f,
             (None, None) => OutputFormat::Csv,
@@ -161,14 +197,19 @@ impl ClassifyArgs {
                 "Parquet and NDJSON need an output file (-o)".into(),
             ));
         }
+        let inputs = expand_inputs(&self.inputs)?;
+        if self.compare_ruleset.is_some() {
+            crate::impact::check_inputs(&inputs)?;
+        }
         Ok(ClassifyOptions {
-            inputs: expand_inputs(&self.inputs)?,
+            inputs,
             output: self.output.clone(),
             format,
             rejects: self.rejects.clone(),
             summary: self.summary.clone(),
             guidance_text: self.guidance_text,
             batch_rows: self.batch_rows.max(1),
+            ingest,
             progress: if self.quiet {
                 Progress::Quiet
             } else if self.progress {
@@ -178,6 +219,27 @@ impl ClassifyArgs {
             },
         })
     }
+}
+
+/// Reading options shared by classify and explain.
+fn ingest_options(
+    layout: Layout,
+    mapping: Option<&std::path::Path>,
+    panel_window_days: u32,
+    rs: &Ruleset,
+) -> Result<IngestOptions, ConfigError> {
+    Ok(IngestOptions {
+        layout: match layout {
+            Layout::Auto => ingest::Layout::Auto,
+            Layout::Wide => ingest::Layout::Wide,
+            Layout::Long => ingest::Layout::Long,
+        },
+        mapping: match mapping {
+            Some(path) => Some(Mapping::load(path, rs)?),
+            None => None,
+        },
+        panel_window_days: f64::from(panel_window_days),
+    })
 }
 
 /// Expands directories into their export files (sorted), checks files exist.

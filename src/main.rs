@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use anemia_engine::cli::{Cli, Command, RangesAction, TextFormat};
 use anemia_engine::commands::{self, PanelSelector};
+use anemia_engine::diff::{self, DiffError};
 use anemia_engine::error::{ConfigError, RunError};
+use anemia_engine::impact::{self, ImpactError};
 use anemia_engine::ingest::Input;
 use anemia_engine::pipeline;
+use anemia_engine::report::OutputFormat;
 use anemia_engine::ruleset::Ruleset;
 use clap::Parser;
 
@@ -33,6 +36,11 @@ fn main() -> ExitCode {
                 Some(RunError::Config(_)) => Exit::Config,
                 Some(_) => Exit::Failure,
                 None if err.downcast_ref::<ConfigError>().is_some() => Exit::Config,
+                // An unknown result-file extension is a usage error; files that cannot be
+                // compared (missing key columns, duplicated keys) are a runtime failure.
+                None if matches!(err.downcast_ref::<DiffError>(), Some(DiffError::Usage(_))) => {
+                    Exit::Config
+                }
                 None => Exit::Failure,
             };
             eprintln!("error: {err}");
@@ -64,11 +72,31 @@ fn print(text: &str) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Classify(args) => {
-            let opts = args.resolve()?;
             let rs = load_ruleset(args.ruleset.as_deref())?;
-            let summary = pipeline::classify(&opts, &rs, Box::new(std::io::stdout()))?;
+            let opts = args.resolve(&rs)?;
+            let (summary, impact_report) = match &args.compare_ruleset {
+                None => (
+                    pipeline::classify(&opts, &rs, Box::new(std::io::stdout()))?,
+                    None,
+                ),
+                Some(old_dir) => {
+                    let old = Ruleset::from_dir(old_dir).map_err(ConfigError::from)?;
+                    let impact =
+                        impact::classify_and_compare(&opts, &rs, &old, Box::new(std::io::stdout()))
+                            .map_err(|e| match e {
+                                ImpactError::Run(e) => anyhow::Error::from(e),
+                                ImpactError::Diff(e) => anyhow::Error::from(e),
+                            })?;
+                    let report = impact.to_text();
+                    (impact.summary, Some(report))
+                }
+            };
             if !args.quiet {
                 eprint!("{}", summary.to_text());
+            }
+            // The impact report is what --compare-ruleset asks for: printed even with --quiet.
+            if let Some(report) = impact_report {
+                eprint!("\n{report}");
             }
             if !summary.ledger_balanced {
                 anyhow::bail!(
@@ -93,10 +121,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                     return Err(ConfigError::Usage("give --specimen ID or --row N".into()).into())
                 }
             };
+            let ingest = args.ingest(&rs)?;
             let text = commands::explain(
                 &Input::parse(&args.input),
                 &selector,
                 &rs,
+                &ingest,
                 args.format == TextFormat::Json,
             )?;
             print(&text)?;
@@ -109,6 +139,23 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                 args.id.as_deref(),
                 args.format == TextFormat::Json,
             )?)?;
+            Ok(Exit::Ok)
+        }
+        Command::Diff(args) => {
+            if let Some(out) = &args.output {
+                if OutputFormat::from_path(out) != Some(OutputFormat::Csv) {
+                    return Err(ConfigError::Usage(format!(
+                        "diff -o {}: the changed panels are written as CSV; name the file .csv",
+                        out.display()
+                    ))
+                    .into());
+                }
+            }
+            let report = diff::compare(&args.old, &args.new)?;
+            if let Some(out) = &args.output {
+                report.write_changes_csv(out)?;
+            }
+            print(&report.to_text())?;
             Ok(Exit::Ok)
         }
         Command::Ranges { action } => match action {

@@ -86,6 +86,10 @@ pub struct Panel {
     pub values: [Cell; ANALYTE_COUNT],
     /// Unit conversions applied, indexed by [`Analyte::index`] (None = canonical or absent).
     pub conversions: [Option<Conversion>; ANALYTE_COUNT],
+    /// How the panel was assembled (long layout): values from other specimens, with days apart.
+    pub assembly_notes: Vec<String>,
+    /// Input rows (results) this panel uses that no earlier panel used: the ledger's "used".
+    pub rows_used: u64,
 }
 
 impl Panel {
@@ -110,6 +114,8 @@ impl Panel {
             unknown_codes: Vec::new(),
             values: std::array::from_fn(|_| Cell::Missing),
             conversions: std::array::from_fn(|_| None),
+            assembly_notes: Vec::new(),
+            rows_used: 1,
         }
     }
 

@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use tempfile::TempPath;
 
+use crate::codes::{Flag, Label};
 use crate::error::{ConfigError, RunError};
 use crate::guidance;
-use crate::ingest::{Input, RowOutcome, WideReader};
+use crate::ingest::{IngestOptions, Input, InputReader, NotAttached, Reject, RowOutcome};
 use crate::report::rejects::RejectsWriter;
 use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summary};
-use crate::report::{self, OutputFormat};
+use crate::report::{self, Encoder, Field, OutputFormat};
 use crate::rules;
 use crate::ruleset::Ruleset;
 
@@ -42,6 +43,7 @@ pub struct ClassifyOptions {
     pub guidance_text: bool,
     pub batch_rows: usize,
     pub progress: Progress,
+    pub ingest: IngestOptions,
 }
 
 impl ClassifyOptions {
@@ -111,10 +113,11 @@ pub fn classify(
     if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
+    guidance::check_catalog(rs)?;
     // Open every input first: header problems stop the run before any row is processed.
     let mut readers = Vec::with_capacity(opts.inputs.len());
     for (i, input) in opts.inputs.iter().enumerate() {
-        readers.push(WideReader::open(i, input, rs)?);
+        readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
     }
 
     let mut summary = Summary::new(
@@ -130,14 +133,13 @@ pub fn classify(
         summary.inputs.push(InputSummary {
             name: input.name(),
             size_bytes: input.size(),
-            layout: "wide".into(),
-            delimiter: match r.delimiter {
+            layout: r.layout_name().into(),
+            delimiter: match r.delimiter() {
                 b'\t' => "tab".into(),
                 d => char::from(d).to_string(),
             },
             ignored_columns: r
-                .header
-                .ignored
+                .ignored()
                 .iter()
                 .map(|(c, why)| IgnoredColumn {
                     column: c.clone(),
@@ -181,8 +183,9 @@ pub fn classify(
         .output
         .as_ref()
         .map_or("<stdout>".to_string(), |p| p.display().to_string());
-    let mut writer =
+    let (mut writer, encoder) =
         report::writer(opts.format, out_sink, columns, metadata).map_err(write_err(&out_name))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let rejects_path = opts.rejects_path();
     let (mut rejects, rejects_atomic) = match &rejects_path {
@@ -203,28 +206,54 @@ pub fn classify(
         opts.progress,
         opts.inputs.iter().filter_map(Input::size).sum(),
     );
-    let mut batch = Vec::with_capacity(opts.batch_rows);
     let mut last_log = Instant::now();
-    for reader in readers.iter_mut() {
-        loop {
-            batch.clear();
-            let more = reader.next_batch(opts.batch_rows.max(1), rs, &mut batch)?;
-            for outcome in &batch {
-                match outcome {
-                    RowOutcome::Panel(panel) => {
-                        let result = rules::evaluate(panel, rs);
-                        let ids = guidance::attach(panel, &result, rs);
-                        let fields =
-                            report::render_row(panel, &result, &ids, rs, opts.guidance_text);
-                        writer.write_row(&fields).map_err(write_err(&out_name))?;
+    let batch_rows = opts.batch_rows.max(1);
+    // Reading and parsing run on their own thread, a couple of batches ahead of the
+    // evaluation and the (sequential, in-order) writing; memory stays bounded by the channel.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<RowOutcome>, RunError>>(2);
+    std::thread::scope(|scope| -> Result<(), RunError> {
+        scope.spawn(move || {
+            for reader in readers.iter_mut() {
+                loop {
+                    let mut batch = Vec::with_capacity(batch_rows);
+                    match reader.next_batch(batch_rows, rs, &mut batch) {
+                        Ok(more) => {
+                            if tx.send(Ok(batch)).is_err() {
+                                return;
+                            }
+                            if !more {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        for message in rx {
+            let batch = message?;
+            let processed = process_batch(&batch, rs, &encoder, opts.guidance_text, threads)
+                .map_err(write_err(&out_name))?;
+            for item in processed {
+                match item {
+                    Processed::Row { row, encoded } => {
+                        match encoded {
+                            Encoded::Bytes(bytes) => writer.write_encoded(&bytes),
+                            Encoded::Fields(fields) => writer.write_row(&fields),
+                        }
+                        .map_err(write_err(&out_name))?;
                         summary.count_classified(
-                            panel.input,
-                            result.classification,
-                            &result.flags,
-                            &panel.unknown_codes,
+                            row.input,
+                            row.label,
+                            &row.flags,
+                            &row.unknown_codes,
+                            row.rows_used,
                         );
                     }
-                    RowOutcome::Reject(r) => {
+                    Processed::Reject(r) => {
                         let source = &summary.inputs[r.input].name.clone();
                         match rejects.as_mut() {
                             Some(w) => w.write(source, r).map_err(write_err(&rejects_name))?,
@@ -240,6 +269,7 @@ pub fn classify(
                         }
                         summary.count_reject(r.input, r.reason);
                     }
+                    Processed::NotAttached(n) => summary.count_not_attached(n.input, n.analyte),
                 }
             }
             if let Some(b) = &bar {
@@ -257,11 +287,9 @@ pub fn classify(
                     summary.rows_read as f64 / started.elapsed().as_secs_f64().max(1e-9)
                 );
             }
-            if !more {
-                break;
-            }
         }
-    }
+        Ok(())
+    })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -294,6 +322,100 @@ pub fn classify(
         a.commit()?;
     }
     Ok(summary)
+}
+
+/// What the sequential writer needs of one classified panel.
+struct RowSummary {
+    input: usize,
+    label: Label,
+    flags: Vec<Flag>,
+    unknown_codes: Vec<String>,
+    rows_used: u64,
+}
+
+enum Encoded {
+    Bytes(Vec<u8>),
+    Fields(Vec<Field>),
+}
+
+/// One row outcome after rules, guidance and encoding.
+enum Processed<'a> {
+    Row { row: RowSummary, encoded: Encoded },
+    Reject(&'a Reject),
+    NotAttached(&'a NotAttached),
+}
+
+fn process<'a>(
+    outcome: &'a RowOutcome,
+    rs: &Ruleset,
+    encoder: &Encoder,
+    guidance_text: bool,
+) -> Result<Processed<'a>, String> {
+    Ok(match outcome {
+        RowOutcome::Panel(panel) => {
+            let result = rules::evaluate(panel, rs);
+            let ids = guidance::attach(panel, &result, rs);
+            let fields = report::render_row(panel, &result, &ids, rs, guidance_text);
+            let mut bytes = Vec::new();
+            let encoded = if encoder.encode(&fields, &mut bytes)? {
+                Encoded::Bytes(bytes)
+            } else {
+                Encoded::Fields(fields)
+            };
+            Processed::Row {
+                row: RowSummary {
+                    input: panel.input,
+                    label: result.classification,
+                    flags: result.flags,
+                    unknown_codes: panel.unknown_codes.clone(),
+                    rows_used: panel.rows_used,
+                },
+                encoded,
+            }
+        }
+        RowOutcome::Reject(r) => Processed::Reject(r),
+        RowOutcome::NotAttached(n) => Processed::NotAttached(n),
+    })
+}
+
+/// Evaluates a batch on up to `threads` threads; results keep the batch order, so the
+/// output does not depend on the number of threads.
+fn process_batch<'a>(
+    batch: &'a [RowOutcome],
+    rs: &Ruleset,
+    encoder: &Encoder,
+    guidance_text: bool,
+    threads: usize,
+) -> Result<Vec<Processed<'a>>, String> {
+    const MIN_ROWS_PER_THREAD: usize = 512;
+    let threads = threads.min(batch.len() / MIN_ROWS_PER_THREAD).max(1);
+    if threads == 1 {
+        return batch
+            .iter()
+            .map(|o| process(o, rs, encoder, guidance_text))
+            .collect();
+    }
+    let chunk = batch.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|o| process(o, rs, encoder, guidance_text))
+                        .collect::<Result<Vec<_>, String>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| "a worker thread panicked".to_string())??,
+            );
+        }
+        Ok(out)
+    })
 }
 
 fn progress_bar(mode: Progress, _total_bytes: u64) -> Option<indicatif::ProgressBar> {

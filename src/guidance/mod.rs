@@ -106,12 +106,39 @@ pub fn applies(id: &str, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool {
     }
 }
 
+/// Checks that the ruleset's catalog holds exactly the entries this procedure attaches
+/// (a lab's edited catalog could drop one); run before any row is processed.
+pub fn check_catalog(rs: &Ruleset) -> Result<(), crate::error::ConfigError> {
+    let missing: Vec<&str> = GUIDANCE_IDS
+        .iter()
+        .copied()
+        .filter(|id| rs.guidance_entry(id).is_none())
+        .collect();
+    let unknown: Vec<&str> = rs
+        .guidance
+        .iter()
+        .map(|g| g.id.as_str())
+        .filter(|id| !GUIDANCE_IDS.contains(id))
+        .collect();
+    if missing.is_empty() && unknown.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::ConfigError::Input {
+        file: format!("{} guidance.toml", rs.origin),
+        message: format!(
+            "the guidance catalog must hold exactly the entries the engine attaches; missing: [{}], unknown: [{}]",
+            missing.join(", "),
+            unknown.join(", ")
+        ),
+    })
+}
+
 /// Guidance attached to one panel: ids in catalog order.
 pub fn attach(panel: &Panel, outcome: &Outcome, rs: &Ruleset) -> Vec<&'static str> {
     GUIDANCE_IDS
         .iter()
         .copied()
-        .filter(|id| rs.guidance_entry(id).is_some() && applies(id, panel, outcome, rs))
+        .filter(|id| applies(id, panel, outcome, rs))
         .collect()
 }
 

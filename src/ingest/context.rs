@@ -95,6 +95,19 @@ pub fn iso_days(raw: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
+/// Seconds since 1970-01-01T00:00 of an ISO date or date-time (`YYYY-MM-DD[THH:MM[:SS]]`;
+/// a zone suffix is ignored: collection times of one lab share a zone).
+pub fn iso_seconds(raw: &str) -> Option<i64> {
+    let t = raw.trim();
+    let days = iso_days(t)?;
+    let time = t.get(11..).unwrap_or("");
+    let mut parts = time.split([':', 'Z', '+', '.']).filter(|p| !p.is_empty());
+    let h: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let m: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let s: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
 /// Age in years from a birth date and the collection date.
 pub fn age_from_dates(birth: &str, collected: &str) -> Option<f64> {
     let days = iso_days(collected)? - iso_days(birth)?;

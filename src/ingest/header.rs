@@ -3,6 +3,7 @@
 
 use crate::analyte::Analyte;
 use crate::error::ConfigError;
+use crate::ingest::mapping::{HeaderTarget, Mapping};
 use crate::ruleset::Ruleset;
 
 /// What one input column holds.
@@ -45,7 +46,7 @@ impl HeaderMap {
     }
 }
 
-fn context_column(name: &str) -> Option<Column> {
+pub(crate) fn context_column(name: &str) -> Option<Column> {
     Some(match name {
         "patient_id" => Column::PatientId,
         "specimen_id" => Column::SpecimenId,
@@ -87,6 +88,7 @@ pub fn resolve_header(
     file: &str,
     raw_names: &[String],
     ruleset: &Ruleset,
+    mapping: Option<&Mapping>,
 ) -> Result<HeaderMap, ConfigError> {
     let err = |message: String| ConfigError::Input {
         file: file.to_string(),
@@ -97,7 +99,23 @@ pub fn resolve_header(
     let mut ignored = Vec::new();
     for name in &names {
         let key = name.to_ascii_lowercase();
-        if let Some(c) = context_column(&key) {
+        if let Some(target) = mapping.and_then(|m| m.header(name)) {
+            match target {
+                HeaderTarget::Analyte {
+                    analyte,
+                    unit,
+                    factor,
+                } => columns.push(Column::Analyte {
+                    analyte: *analyte,
+                    unit: unit.clone(),
+                    factor: *factor,
+                }),
+                HeaderTarget::Ignore => {
+                    ignored.push((name.clone(), "ignored by the mapping file".to_string()));
+                    columns.push(Column::Ignored);
+                }
+            }
+        } else if let Some(c) = context_column(&key) {
             columns.push(c);
         } else if let Some((analyte, suffix)) = split_analyte(&key) {
             match ruleset.unit(analyte, suffix) {

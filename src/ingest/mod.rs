@@ -3,6 +3,8 @@
 
 pub mod context;
 mod header;
+pub mod long;
+pub mod mapping;
 mod wide;
 
 use std::fs::File;
@@ -10,6 +12,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 pub use header::{resolve_header, Column, HeaderMap};
+pub use long::LongReader;
+pub use mapping::Mapping;
 pub use wide::WideReader;
 
 use crate::error::{ConfigError, RunError};
@@ -53,11 +57,20 @@ pub struct Reject {
     pub raw: String,
 }
 
+/// A result (long layout) that no panel used: counted in the ledger, by analyte.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotAttached {
+    pub input: usize,
+    pub line: u64,
+    pub analyte: crate::analyte::Analyte,
+}
+
 /// What became of one data row.
 #[derive(Clone, Debug)]
 pub enum RowOutcome {
     Panel(Box<Panel>),
     Reject(Reject),
+    NotAttached(NotAttached),
 }
 
 /// One input named on the command line.
@@ -93,8 +106,8 @@ impl Input {
     }
 
     /// Opens the input, transparently decompressing gzip (by extension or magic bytes).
-    pub fn open(&self) -> Result<Box<dyn BufRead>, RunError> {
-        let raw: Box<dyn Read> = match self {
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>, RunError> {
+        let raw: Box<dyn Read + Send> = match self {
             Input::Stdin => Box::new(std::io::stdin()),
             Input::File(p) => {
                 let f = File::open(p)
@@ -116,6 +129,152 @@ impl Input {
             Ok(Box::new(buffered))
         }
     }
+}
+
+/// Which layout to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Long when the header has `test_code` and `value`, else wide.
+    Auto,
+    Wide,
+    Long,
+}
+
+/// Ingest settings shared by every input of a run.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    pub layout: Layout,
+    pub mapping: Option<Mapping>,
+    pub panel_window_days: f64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            layout: Layout::Auto,
+            mapping: None,
+            panel_window_days: 7.0,
+        }
+    }
+}
+
+/// A reader of either layout.
+pub enum InputReader {
+    Wide(WideReader),
+    Long(LongReader),
+}
+
+impl InputReader {
+    /// Opens an input, detects (or applies) its layout and resolves its header. Configuration
+    /// problems surface here, before any data row is read.
+    pub fn open(
+        index: usize,
+        input: &Input,
+        rs: &crate::ruleset::Ruleset,
+        opts: &IngestOptions,
+    ) -> Result<InputReader, RunError> {
+        let name = input.name();
+        let mut buffered = input.open()?;
+        let header_line = read_header_line(&name, buffered.as_mut())?;
+        let delimiter = detect_delimiter(&header_line);
+        let names = header_names(&name, &header_line, delimiter)?;
+        let long = match opts.layout {
+            Layout::Auto => long::is_long_header(&names),
+            Layout::Wide => false,
+            Layout::Long => true,
+        };
+        if long {
+            let opened = OpenedInput {
+                name,
+                buffered,
+                header_line,
+                names,
+                delimiter,
+            };
+            Ok(InputReader::Long(LongReader::from_header(
+                index,
+                opened,
+                opts.mapping.as_ref(),
+                opts.panel_window_days,
+            )?))
+        } else {
+            Ok(InputReader::Wide(WideReader::from_header(
+                index,
+                name,
+                buffered,
+                header_line,
+                rs,
+                opts.mapping.as_ref(),
+            )?))
+        }
+    }
+
+    pub fn next_batch(
+        &mut self,
+        max: usize,
+        rs: &crate::ruleset::Ruleset,
+        out: &mut Vec<RowOutcome>,
+    ) -> Result<bool, RunError> {
+        match self {
+            InputReader::Wide(r) => r.next_batch(max, rs, out),
+            InputReader::Long(r) => r.next_batch(max, rs, out),
+        }
+    }
+
+    pub fn layout_name(&self) -> &'static str {
+        match self {
+            InputReader::Wide(_) => "wide",
+            InputReader::Long(_) => "long",
+        }
+    }
+
+    pub fn delimiter(&self) -> u8 {
+        match self {
+            InputReader::Wide(r) => r.delimiter,
+            InputReader::Long(r) => r.delimiter,
+        }
+    }
+
+    /// Ignored columns, each with why.
+    pub fn ignored(&self) -> &[(String, String)] {
+        match self {
+            InputReader::Wide(r) => &r.header.ignored,
+            InputReader::Long(r) => &r.ignored,
+        }
+    }
+}
+
+/// An input whose header line has been read and split.
+pub(crate) struct OpenedInput {
+    pub name: String,
+    pub buffered: Box<dyn BufRead + Send>,
+    pub header_line: Vec<u8>,
+    pub names: Vec<String>,
+    pub delimiter: u8,
+}
+
+/// Splits the header line into column names.
+pub(crate) fn header_names(
+    name: &str,
+    header_line: &[u8],
+    delimiter: u8,
+) -> Result<Vec<String>, RunError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(header_line);
+    let mut record = csv::ByteRecord::new();
+    reader
+        .read_byte_record(&mut record)
+        .map_err(|e| RunError::Read {
+            file: name.to_string(),
+            line: 1,
+            message: format!("cannot read the header: {e}"),
+        })?;
+    Ok(record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect())
 }
 
 /// Reads the header line (without its terminator) and strips a UTF-8 BOM.

@@ -7,6 +7,7 @@ use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
 use crate::error::RunError;
 use crate::ingest::context;
 use crate::ingest::header::{resolve_header, Column, HeaderMap};
+use crate::ingest::mapping::Mapping;
 use crate::ingest::{read_header_line, Input, Reject, RejectReason, RowOutcome};
 use crate::panel::{Conversion, Panel};
 use crate::ruleset::Ruleset;
@@ -18,7 +19,7 @@ pub struct WideReader {
     pub header: HeaderMap,
     pub delimiter: u8,
     decimal_comma: bool,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::ByteRecord,
     data_rows: u64,
     fields: Vec<String>,
@@ -35,27 +36,24 @@ impl WideReader {
         let name = input.name();
         let mut buffered = input.open()?;
         let header_line = read_header_line(&name, buffered.as_mut())?;
+        WideReader::from_header(input_index, name, buffered, header_line, ruleset, None)
+    }
+
+    /// Continues from an already read header line.
+    pub(crate) fn from_header(
+        input_index: usize,
+        name: String,
+        buffered: Box<dyn BufRead + Send>,
+        header_line: Vec<u8>,
+        ruleset: &Ruleset,
+        mapping: Option<&Mapping>,
+    ) -> Result<WideReader, RunError> {
         let delimiter = super::detect_delimiter(&header_line);
-        let mut header_reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .from_reader(header_line.as_slice());
-        let mut header_record = csv::ByteRecord::new();
-        header_reader
-            .read_byte_record(&mut header_record)
-            .map_err(|e| RunError::Read {
-                file: name.clone(),
-                line: 1,
-                message: format!("cannot read the header: {e}"),
-            })?;
-        let names: Vec<String> = header_record
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect();
-        let header = resolve_header(&name, &names, ruleset)?;
+        let names = super::header_names(&name, &header_line, delimiter)?;
+        let header = resolve_header(&name, &names, ruleset, mapping)?;
 
         // Re-chain the header line so csv positions count physical lines from 1.
-        let chained: Box<dyn Read> =
+        let chained: Box<dyn Read + Send> =
             Box::new(Cursor::new(header_line).chain(ReadAdapter(buffered)));
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -299,7 +297,7 @@ fn implausible(
 }
 
 /// Adapts a boxed `BufRead` to `Read` for chaining.
-struct ReadAdapter(Box<dyn BufRead>);
+pub(crate) struct ReadAdapter(pub(crate) Box<dyn BufRead + Send>);
 
 impl Read for ReadAdapter {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

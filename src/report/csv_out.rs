@@ -26,44 +26,95 @@ pub fn field_text(f: &Field) -> String {
     }
 }
 
+/// Appends one CSV record (RFC 4180: a field is quoted when it holds a comma, a quote or a
+/// line break; quotes are doubled), neutralising formula-like text cells.
+pub fn encode_row(fields: &[Field], out: &mut Vec<u8>) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let text = field_text(f);
+        let cell = neutralise(&text);
+        if cell.contains([',', '"', '\n', '\r']) {
+            out.push(b'"');
+            for b in cell.bytes() {
+                if b == b'"' {
+                    out.push(b'"');
+                }
+                out.push(b);
+            }
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(cell.as_bytes());
+        }
+    }
+    out.push(b'\n');
+}
+
 pub struct CsvRows {
-    writer: csv::Writer<Box<dyn Write + Send>>,
-    record: Vec<String>,
+    out: std::io::BufWriter<Box<dyn Write + Send>>,
+    record: Vec<u8>,
 }
 
 impl CsvRows {
     pub fn new(out: Box<dyn Write + Send>, columns: &[String]) -> Result<CsvRows, String> {
-        let mut writer = csv::WriterBuilder::new().from_writer(out);
-        writer.write_record(columns).map_err(|e| e.to_string())?;
-        Ok(CsvRows {
-            writer,
+        let mut rows = CsvRows {
+            out: std::io::BufWriter::with_capacity(1 << 20, out),
             record: Vec::new(),
-        })
+        };
+        let header: Vec<Field> = columns.iter().map(|c| Field::Text(c.clone())).collect();
+        rows.write_row(&header)?;
+        Ok(rows)
     }
 }
 
 impl RowWriter for CsvRows {
     fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
-        self.record.clear();
-        self.record.extend(
-            fields
-                .iter()
-                .map(|f| neutralise(&field_text(f)).into_owned()),
-        );
-        self.writer
-            .write_record(&self.record)
-            .map_err(|e| e.to_string())
+        let mut record = std::mem::take(&mut self.record);
+        record.clear();
+        encode_row(fields, &mut record);
+        let result = self.write_encoded(&record);
+        self.record = record;
+        result
     }
 
-    fn finish(self: Box<Self>) -> Result<(), String> {
-        let mut inner = self.writer.into_inner().map_err(|e| e.to_string())?;
-        inner.flush().map_err(|e| e.to_string())
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.out.write_all(bytes).map_err(|e| e.to_string())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<(), String> {
+        self.out.flush().map_err(|e| e.to_string())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_rows_match_the_csv_crate() {
+        let fields = vec![
+            Field::Text("a,b".into()),
+            Field::Text("say \"hi\"".into()),
+            Field::Text("line\nbreak".into()),
+            Field::Number(Some(1.5), 2),
+            Field::Bool(None),
+            Field::List(vec!["X".into(), "Y".into()], ";"),
+            Field::Text("=1+1".into()),
+        ];
+        let mut ours = Vec::new();
+        encode_row(&fields, &mut ours);
+        let mut theirs = csv::Writer::from_writer(Vec::new());
+        let texts: Vec<String> = fields
+            .iter()
+            .map(|f| neutralise(&field_text(f)).into_owned())
+            .collect();
+        theirs.write_record(&texts).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+        );
+    }
 
     #[test]
     fn formula_cells_are_neutralised_and_numbers_kept() {

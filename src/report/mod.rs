@@ -163,20 +163,57 @@ pub fn fixed(x: f64, decimals: usize) -> String {
 /// A sink for classified rows.
 pub trait RowWriter {
     fn write_row(&mut self, fields: &[Field]) -> Result<(), String>;
+    /// Writes rows already encoded by this format's [`Encoder`].
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String>;
     /// Flushes and closes; returns nothing written after this.
     fn finish(self: Box<Self>) -> Result<(), String>;
 }
 
-/// Creates the writer of a format over any byte sink.
+/// Encodes rows to bytes independently of the sink, so rows can be encoded on several
+/// threads and written in order. Parquet buffers typed columns instead.
+#[derive(Clone, Debug)]
+pub enum Encoder {
+    Csv,
+    Ndjson(Vec<String>),
+    Buffered,
+}
+
+impl Encoder {
+    /// Appends the encoded row to `out`; false when the format does not encode rows (Parquet).
+    pub fn encode(&self, fields: &[Field], out: &mut Vec<u8>) -> Result<bool, String> {
+        match self {
+            Encoder::Csv => {
+                csv_out::encode_row(fields, out);
+                Ok(true)
+            }
+            Encoder::Ndjson(columns) => {
+                ndjson::encode_row(columns, fields, out)?;
+                Ok(true)
+            }
+            Encoder::Buffered => Ok(false),
+        }
+    }
+}
+
+/// Creates the writer of a format over any byte sink, with its row encoder.
 pub fn writer(
     format: OutputFormat,
     out: Box<dyn Write + Send>,
     columns: Vec<String>,
     metadata: Vec<(String, String)>,
-) -> Result<Box<dyn RowWriter>, String> {
+) -> Result<(Box<dyn RowWriter>, Encoder), String> {
     Ok(match format {
-        OutputFormat::Csv => Box::new(csv_out::CsvRows::new(out, &columns)?),
-        OutputFormat::Ndjson => Box::new(ndjson::NdjsonRows::new(out, columns)),
-        OutputFormat::Parquet => Box::new(parquet::ParquetRows::new(out, columns, metadata)?),
+        OutputFormat::Csv => (
+            Box::new(csv_out::CsvRows::new(out, &columns)?),
+            Encoder::Csv,
+        ),
+        OutputFormat::Ndjson => (
+            Box::new(ndjson::NdjsonRows::new(out, columns.clone())),
+            Encoder::Ndjson(columns),
+        ),
+        OutputFormat::Parquet => (
+            Box::new(parquet::ParquetRows::new(out, columns, metadata)?),
+            Encoder::Buffered,
+        ),
     })
 }

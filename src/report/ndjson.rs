@@ -34,14 +34,26 @@ fn value(f: &Field) -> Value {
     }
 }
 
+/// Appends one JSON object line, keys in column order.
+pub fn encode_row(columns: &[String], fields: &[Field], out: &mut Vec<u8>) -> Result<(), String> {
+    let mut map = Map::with_capacity(fields.len());
+    for (name, f) in columns.iter().zip(fields) {
+        map.insert(name.clone(), value(f));
+    }
+    serde_json::to_writer(&mut *out, &Value::Object(map)).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok(())
+}
+
 impl RowWriter for NdjsonRows {
     fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
-        let mut map = Map::with_capacity(fields.len());
-        for (name, f) in self.columns.iter().zip(fields) {
-            map.insert(name.clone(), value(f));
-        }
-        serde_json::to_writer(&mut self.out, &Value::Object(map)).map_err(|e| e.to_string())?;
-        self.out.write_all(b"\n").map_err(|e| e.to_string())
+        let mut buf = Vec::new();
+        encode_row(&self.columns, fields, &mut buf)?;
+        self.write_encoded(&buf)
+    }
+
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.out.write_all(bytes).map_err(|e| e.to_string())
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), String> {

@@ -112,6 +112,10 @@ impl RowWriter for ParquetRows {
         Ok(())
     }
 
+    fn write_encoded(&mut self, _bytes: &[u8]) -> Result<(), String> {
+        Err("Parquet rows are buffered as typed columns, not encoded bytes".to_string())
+    }
+
     fn finish(mut self: Box<Self>) -> Result<(), String> {
         self.flush()?;
         match self.writer.take() {

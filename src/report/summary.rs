@@ -14,9 +14,15 @@ pub struct InputSummary {
     pub size_bytes: Option<u64>,
     pub layout: String,
     pub delimiter: String,
+    /// Data rows read (wide: panels; long: results).
     pub rows_read: u64,
+    /// Panels classified.
     pub classified: u64,
     pub rejected: u64,
+    /// Rows that went into at least one panel (wide: equals classified).
+    pub rows_used: u64,
+    /// Long layout: results no panel used.
+    pub not_attached: u64,
     pub ignored_columns: Vec<IgnoredColumn>,
 }
 
@@ -43,9 +49,14 @@ pub struct Summary {
     pub rows_read: u64,
     pub classified: u64,
     pub rejected: u64,
-    /// rows_read == classified + rejected, for the run and for every input.
+    pub rows_used: u64,
+    pub not_attached: u64,
+    /// rows_read == rows_used + rejected + not_attached, for the run and for every input
+    /// (for wide inputs rows_used == classified, so rows_read == classified + rejected).
     pub ledger_balanced: bool,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Long layout: "results not attached to any panel", by analyte.
+    pub not_attached_by_analyte: BTreeMap<String, u64>,
     pub classification_counts: BTreeMap<String, u64>,
     pub flag_counts: BTreeMap<String, u64>,
     pub unknown_context_codes: BTreeMap<String, u64>,
@@ -63,8 +74,11 @@ impl Summary {
             rows_read: 0,
             classified: 0,
             rejected: 0,
+            rows_used: 0,
+            not_attached: 0,
             ledger_balanced: true,
             rejected_by_reason: BTreeMap::new(),
+            not_attached_by_analyte: BTreeMap::new(),
             classification_counts: Label::ALL
                 .iter()
                 .map(|l| (l.code().to_string(), 0))
@@ -93,18 +107,34 @@ impl Summary {
             .or_default() += 1;
     }
 
+    pub fn count_not_attached(&mut self, input: usize, analyte: crate::analyte::Analyte) {
+        self.not_attached += 1;
+        self.rows_read += 1;
+        if let Some(i) = self.inputs.get_mut(input) {
+            i.not_attached += 1;
+            i.rows_read += 1;
+        }
+        *self
+            .not_attached_by_analyte
+            .entry(analyte.code().to_string())
+            .or_default() += 1;
+    }
+
     pub fn count_classified(
         &mut self,
         input: usize,
         label: Label,
         flags: &[Flag],
         unknown_codes: &[String],
+        rows_used: u64,
     ) {
         self.classified += 1;
-        self.rows_read += 1;
+        self.rows_read += rows_used;
+        self.rows_used += rows_used;
         if let Some(i) = self.inputs.get_mut(input) {
             i.classified += 1;
-            i.rows_read += 1;
+            i.rows_read += rows_used;
+            i.rows_used += rows_used;
         }
         *self
             .classification_counts
@@ -120,11 +150,11 @@ impl Summary {
 
     /// Recomputes the ledger check.
     pub fn close_ledger(&mut self) {
-        self.ledger_balanced = self.rows_read == self.classified + self.rejected
+        self.ledger_balanced = self.rows_read == self.rows_used + self.rejected + self.not_attached
             && self
                 .inputs
                 .iter()
-                .all(|i| i.rows_read == i.classified + i.rejected)
+                .all(|i| i.rows_read == i.rows_used + i.rejected + i.not_attached)
             && self.inputs.iter().map(|i| i.rows_read).sum::<u64>() == self.rows_read;
     }
 
@@ -136,31 +166,41 @@ impl Summary {
             self.engine_version, self.ruleset.version, self.ruleset.origin, self.ruleset.checksum
         ));
         for i in &self.inputs {
-            s.push_str(&format!(
-                "input {} ({} layout, delimiter {}, {} bytes): {} rows read = {} classified + {} rejected\n",
-                i.name,
-                i.layout,
-                i.delimiter,
-                i.size_bytes.map_or("?".to_string(), |b| b.to_string()),
-                i.rows_read,
-                i.classified,
-                i.rejected
-            ));
+            let size = i.size_bytes.map_or("?".to_string(), |b| b.to_string());
+            if i.layout == "long" {
+                s.push_str(&format!(
+                    "input {} (long layout, delimiter {}, {size} bytes): {} results read = {} used in {} panels + {} rejected + {} not attached to any panel\n",
+                    i.name, i.delimiter, i.rows_read, i.rows_used, i.classified, i.rejected, i.not_attached
+                ));
+            } else {
+                s.push_str(&format!(
+                    "input {} (wide layout, delimiter {}, {size} bytes): {} rows read = {} classified + {} rejected\n",
+                    i.name, i.delimiter, i.rows_read, i.classified, i.rejected
+                ));
+            }
             for c in &i.ignored_columns {
                 s.push_str(&format!("  ignored column {:?}: {}\n", c.column, c.reason));
             }
         }
-        s.push_str(&format!(
-            "rows read {} = classified {} + rejected {}{}\n",
-            self.rows_read,
-            self.classified,
-            self.rejected,
-            if self.ledger_balanced {
-                ""
-            } else {
-                "  LEDGER DOES NOT BALANCE"
+        let balance = if self.ledger_balanced {
+            ""
+        } else {
+            "  LEDGER DOES NOT BALANCE"
+        };
+        if self.not_attached == 0 && self.rows_used == self.classified {
+            s.push_str(&format!(
+                "rows read {} = classified {} + rejected {}{balance}\n",
+                self.rows_read, self.classified, self.rejected
+            ));
+        } else {
+            s.push_str(&format!(
+                "rows read {} = used {} (in {} classified panels) + rejected {} + not attached {}{balance}\n",
+                self.rows_read, self.rows_used, self.classified, self.rejected, self.not_attached
+            ));
+            for (a, n) in &self.not_attached_by_analyte {
+                s.push_str(&format!("  results not attached to any panel, {a}: {n}\n"));
             }
-        ));
+        }
         for (r, n) in &self.rejected_by_reason {
             s.push_str(&format!("  rejected {r}: {n}\n"));
         }

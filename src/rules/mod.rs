@@ -265,6 +265,9 @@ fn data_quality(e: &mut Eval) {
     } else if let Some(note) = &panel.age_note {
         e.note(format!("DATA-003 {note}"));
     }
+    for note in &panel.assembly_notes {
+        e.note(format!("PANEL-001 {note}"));
+    }
     for a in Analyte::ALL {
         if let Some(c) = &panel.conversions[a.index()] {
             if let Cell::Value(m) = panel.cell(a) {

@@ -64,6 +64,7 @@ pub const RULES: &[RuleMeta] = &[
     rule("MORPH-001", "MORPH", "MCV category", "Microcytic below, macrocytic above the age's normocytic MCV range.", "Nathan and Oski's Hematology of Infancy and Childhood; adult reference interval"),
     rule("MORPH-002", "MORPH", "RDW high", "RDW-CV above the upper limit.", "Bessman, Gilmer and Gardner, Am J Clin Pathol 1983"),
     rule("MORPH-003", "MORPH", "Mentzer index", "MCV / RBC; below 13 suggests thalassemia trait.", "Mentzer, Lancet 1973"),
+    rule("PANEL-001", "PANEL", "Panel assembly", "Long layout: each haemoglobin result anchors a panel; other analytes join from the same specimen, else from the nearest collection of the same patient within the panel window; results without a haemoglobin anchor form their own panel.", "anemia-engine interface (long layout)"),
     rule("TEST-001", "TEST", "Recommended tests", "What the decision needed and lacked, and what a flag calls for; never a test the panel already has.", "anemia-engine clinical rules 2026.1 section 8"),
 ];
 

@@ -13,14 +13,14 @@ use sha2::{Digest, Sha256};
 use tables::{check_contiguous, check_coverage, line_of_key, read_table, Problems};
 pub use tables::{
     AdjustmentBand, AdjustmentKind, AnemiaKey, FerritinRow, GuidanceEntry, HbCutoffRow, Lined,
-    McvRow, PlausibilityRow, PregnancyKey, SexKey, ThresholdRow, UnitRow,
+    LoincRow, McvRow, PlausibilityRow, PregnancyKey, SexKey, ThresholdRow, UnitAliasRow, UnitRow,
 };
 
 use crate::analyte::{Analyte, ANALYTE_COUNT};
 use crate::error::RulesetError;
 
 /// The files every ruleset consists of, in manifest order.
-pub const RULESET_FILES: [&str; 8] = [
+pub const RULESET_FILES: [&str; 10] = [
     "units.csv",
     "plausibility.csv",
     "hb_cutoffs.csv",
@@ -29,12 +29,14 @@ pub const RULESET_FILES: [&str; 8] = [
     "ferritin_cutoffs.csv",
     "thresholds.csv",
     "guidance.toml",
+    "loinc.csv",
+    "unit_aliases.csv",
 ];
 
 const MANIFEST: &str = "MANIFEST.toml";
 
 /// The default ruleset, compiled into the binary.
-const EMBEDDED: [(&str, &str); 9] = [
+const EMBEDDED: [(&str, &str); 11] = [
     (
         MANIFEST,
         include_str!("../../reference-ranges/2026.1/MANIFEST.toml"),
@@ -70,6 +72,14 @@ const EMBEDDED: [(&str, &str); 9] = [
     (
         "guidance.toml",
         include_str!("../../reference-ranges/2026.1/guidance.toml"),
+    ),
+    (
+        "loinc.csv",
+        include_str!("../../reference-ranges/2026.1/loinc.csv"),
+    ),
+    (
+        "unit_aliases.csv",
+        include_str!("../../reference-ranges/2026.1/unit_aliases.csv"),
     ),
 ];
 
@@ -164,6 +174,8 @@ pub struct Ruleset {
     pub thresholds: Thresholds,
     pub threshold_rows: Vec<Lined<ThresholdRow>>,
     pub guidance: Vec<GuidanceEntry>,
+    pub loinc: Vec<Lined<LoincRow>>,
+    pub unit_aliases: Vec<Lined<UnitAliasRow>>,
     /// Plausible range per analyte, indexed by [`Analyte::index`].
     plausible: [(f64, f64); ANALYTE_COUNT],
 }
@@ -316,6 +328,11 @@ impl Ruleset {
         let threshold_rows =
             read_table::<ThresholdRow>("thresholds.csv", text("thresholds.csv"), &mut p);
         let guidance = tables::parse_guidance("guidance.toml", text("guidance.toml"), &mut p);
+        let loinc = read_table::<LoincRow>("loinc.csv", text("loinc.csv"), &mut p);
+        let unit_aliases =
+            read_table::<UnitAliasRow>("unit_aliases.csv", text("unit_aliases.csv"), &mut p);
+        validate_loinc(&loinc, &mut p);
+        validate_unit_aliases(&unit_aliases, &units, &mut p);
 
         validate_units(&units, &mut p);
         let plausible = validate_plausibility(&plausibility, &units, &mut p);
@@ -372,6 +389,8 @@ impl Ruleset {
                 thresholds,
                 threshold_rows,
                 guidance,
+                loinc,
+                unit_aliases,
                 plausible,
             }),
             _ => Err(RulesetError::Invalid {
@@ -440,8 +459,98 @@ impl Ruleset {
             .find(|b| b.from.is_none_or(|f| x >= f) && b.to.is_none_or(|t| x < t))
     }
 
+    /// The analyte a LOINC code measures.
+    pub fn loinc(&self, code: &str) -> Option<Analyte> {
+        let code = code.trim();
+        self.loinc
+            .iter()
+            .find(|r| r.row.code == code)
+            .and_then(|r| Analyte::from_code(&r.row.analyte))
+    }
+
+    /// The conversion for a unit written as text (`g/dL`, `µmol/L`, `10*12/L`) or as a column
+    /// suffix (`g_dl`), for one analyte. Never guesses: an unlisted spelling gives None.
+    pub fn unit_from_text(&self, analyte: Analyte, text: &str) -> Option<&UnitRow> {
+        if let Some(u) = self.unit(analyte, text.trim()) {
+            return Some(u);
+        }
+        let wanted = normalise_unit_text(text);
+        let alias =
+            self.unit_aliases.iter().map(|a| &a.row).find(|a| {
+                a.analyte == analyte.code() && normalise_unit_text(&a.unit_text) == wanted
+            })?;
+        self.unit(analyte, &alias.suffix)
+    }
+
     pub fn guidance_entry(&self, id: &str) -> Option<&GuidanceEntry> {
         self.guidance.iter().find(|g| g.id == id)
+    }
+}
+
+/// Unit text compared without case and spaces, with µ/μ read as u.
+pub fn normalise_unit_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            'µ' | 'μ' => 'u',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+fn validate_loinc(rows: &[Lined<LoincRow>], p: &mut Problems) {
+    let file = "loinc.csv";
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for r in rows {
+        if Analyte::from_code(&r.row.analyte).is_none() {
+            p.push(file, r.line, format!("unknown analyte {:?}", r.row.analyte));
+        }
+        if let Some(first) = seen.insert(r.row.code.as_str(), r.line) {
+            p.push(
+                file,
+                r.line,
+                format!(
+                    "code {} already listed on line {first}: a code maps to one analyte",
+                    r.row.code
+                ),
+            );
+        }
+    }
+}
+
+fn validate_unit_aliases(rows: &[Lined<UnitAliasRow>], units: &[Lined<UnitRow>], p: &mut Problems) {
+    let file = "unit_aliases.csv";
+    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    for r in rows {
+        let a = &r.row;
+        if Analyte::from_code(&a.analyte).is_none() {
+            p.push(file, r.line, format!("unknown analyte {:?}", a.analyte));
+            continue;
+        }
+        if !units
+            .iter()
+            .any(|u| u.row.analyte == a.analyte && u.row.suffix == a.suffix)
+        {
+            p.push(
+                file,
+                r.line,
+                format!(
+                    "unknown unit suffix {:?} for {} (not in units.csv)",
+                    a.suffix, a.analyte
+                ),
+            );
+        }
+        let key = (a.analyte.clone(), normalise_unit_text(&a.unit_text));
+        if let Some(first) = seen.insert(key, r.line) {
+            p.push(
+                file,
+                r.line,
+                format!(
+                    "{:?} for {} is already listed on line {first}",
+                    a.unit_text, a.analyte
+                ),
+            );
+        }
     }
 }
 

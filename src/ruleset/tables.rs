@@ -205,6 +205,23 @@ pub struct ThresholdRow {
     pub source: String,
 }
 
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoincRow {
+    pub code: String,
+    pub analyte: String,
+    pub property: String,
+    pub description: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct UnitAliasRow {
+    pub analyte: String,
+    pub unit_text: String,
+    pub suffix: String,
+    pub source: String,
+}
+
 /// One guidance entry of `guidance.toml`.
 #[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]

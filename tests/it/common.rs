@@ -43,6 +43,7 @@ pub fn settings() -> insta::Settings {
     s.add_filter(r"\.tmp[A-Za-z0-9]+", "[TMP]");
     s.add_filter(&regex_escape(&root().display().to_string()), "[ROOT]");
     s.add_filter(r"anemia-engine \d+\.\d+\.\d+", "anemia-engine [VERSION]");
+    s.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[CHECKSUM]");
     s
 }
 
