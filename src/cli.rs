@@ -239,6 +239,7 @@ fn ingest_options(
             None => None,
         },
         panel_window_days: f64::from(panel_window_days),
+        ..IngestOptions::default()
     })
 }
 

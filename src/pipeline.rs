@@ -202,10 +202,10 @@ pub fn classify(
         .as_ref()
         .map_or("<stderr>".to_string(), |p| p.display().to_string());
 
-    let bar = progress_bar(
-        opts.progress,
-        opts.inputs.iter().filter_map(Input::size).sum(),
-    );
+    // Sizes are known for files, not for stdin; compressed inputs count compressed bytes.
+    let total_bytes: Option<u64> = opts.inputs.iter().map(Input::size).sum();
+    let bytes_read = opts.ingest.bytes_read.clone();
+    let bar = progress_bar(opts.progress, total_bytes);
     let mut last_log = Instant::now();
     let batch_rows = opts.batch_rows.max(1);
     // Reading and parsing run on their own thread, a couple of batches ahead of the
@@ -272,19 +272,22 @@ pub fn classify(
                     Processed::NotAttached(n) => summary.count_not_attached(n.input, n.analyte),
                 }
             }
+            let rate = summary.rows_read as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let done = bytes_read.load(std::sync::atomic::Ordering::Relaxed);
             if let Some(b) = &bar {
+                b.set_position(done);
                 b.set_message(format!(
-                    "{} rows, {} rejected",
+                    "{} rows, {rate:.0} rows/s, {} rejected",
                     summary.rows_read, summary.rejected
                 ));
-                b.tick();
             } else if opts.progress == Progress::Lines && last_log.elapsed().as_secs() >= 5 {
                 last_log = Instant::now();
+                let share = total_bytes.filter(|t| *t > 0).map_or(String::new(), |t| {
+                    format!(", {:.1} % of input bytes", 100.0 * done as f64 / t as f64)
+                });
                 eprintln!(
-                    "progress: {} rows read ({} rejected), {:.0} rows/s",
-                    summary.rows_read,
-                    summary.rejected,
-                    summary.rows_read as f64 / started.elapsed().as_secs_f64().max(1e-9)
+                    "progress: {} rows read ({} rejected), {rate:.0} rows/s{share}",
+                    summary.rows_read, summary.rejected
                 );
             }
         }
@@ -418,14 +421,28 @@ fn process_batch<'a>(
     })
 }
 
-fn progress_bar(mode: Progress, _total_bytes: u64) -> Option<indicatif::ProgressBar> {
+fn progress_bar(mode: Progress, total_bytes: Option<u64>) -> Option<indicatif::ProgressBar> {
     if mode == Progress::Quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    let style = |template: &str| {
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+    };
+    let bar = match total_bytes {
+        Some(total) => {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(style(
+                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} ETA {eta} {msg}",
+            ));
+            bar
+        }
+        None => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(style("{spinner} {elapsed_precise} {bytes} {msg}"));
+            bar
+        }
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
     Some(bar)
 }

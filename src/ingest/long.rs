@@ -67,6 +67,7 @@ pub struct LongReader {
     pub ignored: Vec<(String, String)>,
     decimal_comma: bool,
     reader: csv::Reader<Box<dyn Read + Send>>,
+    line_index: super::lines::LineIndex,
     context_cols: Vec<(Column, usize)>,
     cols: HashMap<LongColumn, usize>,
     n_fields: usize,
@@ -141,11 +142,12 @@ impl LongReader {
         }
         let chained: Box<dyn Read + Send> =
             Box::new(Cursor::new(header_line).chain(super::wide::ReadAdapter(buffered)));
+        let (tracked, line_index) = super::lines::LineTracked::new(chained);
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
             .flexible(true)
-            .from_reader(chained);
+            .from_reader(Box::new(tracked) as Box<dyn Read + Send>);
         Ok(LongReader {
             input_index,
             name,
@@ -153,6 +155,7 @@ impl LongReader {
             ignored,
             decimal_comma: delimiter != b',',
             reader,
+            line_index,
             context_cols,
             cols,
             n_fields: names.len(),
@@ -228,14 +231,18 @@ impl LongReader {
                 .read_byte_record(&mut record)
                 .map_err(|e| RunError::Read {
                     file: self.name.clone(),
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: e
+                        .position()
+                        .map_or(0, |p| self.line_index.line_at(p.byte())),
                     message: format!("cannot read: {e}"),
                 })?;
             if !more {
                 break;
             }
             data_rows += 1;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record
+                .position()
+                .map_or(0, |p| self.line_index.line_at(p.byte()));
             let fields: Vec<String> = record
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())

@@ -3,6 +3,7 @@
 
 pub mod context;
 mod header;
+mod lines;
 pub mod long;
 pub mod mapping;
 mod wide;
@@ -10,6 +11,8 @@ mod wide;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub use header::{resolve_header, Column, HeaderMap};
 pub use long::LongReader;
@@ -107,12 +110,27 @@ impl Input {
 
     /// Opens the input, transparently decompressing gzip (by extension or magic bytes).
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, RunError> {
+        self.open_counted(Arc::new(AtomicU64::new(0)))
+    }
+
+    /// Like [`Input::open`], adding every byte read from the file (compressed size for gzip)
+    /// to `bytes_read`, for progress reporting.
+    pub fn open_counted(
+        &self,
+        bytes_read: Arc<AtomicU64>,
+    ) -> Result<Box<dyn BufRead + Send>, RunError> {
         let raw: Box<dyn Read + Send> = match self {
-            Input::Stdin => Box::new(std::io::stdin()),
+            Input::Stdin => Box::new(CountingReader {
+                inner: std::io::stdin(),
+                count: bytes_read,
+            }),
             Input::File(p) => {
                 let f = File::open(p)
                     .map_err(|e| RunError::io(format!("cannot open {}", p.display()), e))?;
-                Box::new(f)
+                Box::new(CountingReader {
+                    inner: f,
+                    count: bytes_read,
+                })
             }
         };
         let mut buffered = BufReader::with_capacity(1 << 20, raw);
@@ -131,6 +149,20 @@ impl Input {
     }
 }
 
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Which layout to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -146,6 +178,8 @@ pub struct IngestOptions {
     pub layout: Layout,
     pub mapping: Option<Mapping>,
     pub panel_window_days: f64,
+    /// Bytes read from all inputs so far (progress).
+    pub bytes_read: Arc<AtomicU64>,
 }
 
 impl Default for IngestOptions {
@@ -154,6 +188,7 @@ impl Default for IngestOptions {
             layout: Layout::Auto,
             mapping: None,
             panel_window_days: 7.0,
+            bytes_read: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -174,7 +209,7 @@ impl InputReader {
         opts: &IngestOptions,
     ) -> Result<InputReader, RunError> {
         let name = input.name();
-        let mut buffered = input.open()?;
+        let mut buffered = input.open_counted(opts.bytes_read.clone())?;
         let header_line = read_header_line(&name, buffered.as_mut())?;
         let delimiter = detect_delimiter(&header_line);
         let names = header_names(&name, &header_line, delimiter)?;

@@ -20,6 +20,7 @@ pub struct WideReader {
     pub delimiter: u8,
     decimal_comma: bool,
     reader: csv::Reader<Box<dyn Read + Send>>,
+    line_index: super::lines::LineIndex,
     record: csv::ByteRecord,
     data_rows: u64,
     fields: Vec<String>,
@@ -55,11 +56,12 @@ impl WideReader {
         // Re-chain the header line so csv positions count physical lines from 1.
         let chained: Box<dyn Read + Send> =
             Box::new(Cursor::new(header_line).chain(ReadAdapter(buffered)));
+        let (tracked, line_index) = super::lines::LineTracked::new(chained);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
             .flexible(true)
-            .from_reader(chained);
+            .from_reader(Box::new(tracked) as Box<dyn Read + Send>);
         reader.byte_headers().map_err(|e| RunError::Read {
             file: name.clone(),
             line: 1,
@@ -72,6 +74,7 @@ impl WideReader {
             delimiter,
             decimal_comma: delimiter != b',',
             reader,
+            line_index,
             record: csv::ByteRecord::new(),
             data_rows: 0,
             fields: Vec::new(),
@@ -91,14 +94,19 @@ impl WideReader {
                 .read_byte_record(&mut self.record)
                 .map_err(|e| RunError::Read {
                     file: self.name.clone(),
-                    line: e.position().map_or(0, |p| p.line()),
+                    line: e
+                        .position()
+                        .map_or(0, |p| self.line_index.line_at(p.byte())),
                     message: format!("cannot read: {e}"),
                 })?;
             if !more {
                 return Ok(false);
             }
             self.data_rows += 1;
-            let line = self.record.position().map_or(0, |p| p.line());
+            let line = self
+                .record
+                .position()
+                .map_or(0, |p| self.line_index.line_at(p.byte()));
             self.fields.clear();
             self.fields.extend(
                 self.record

@@ -54,6 +54,22 @@ pub enum Field {
     List(Vec<String>, &'static str),
 }
 
+/// The typed kind of an output column (Parquet column types; fixed, whatever the rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Number,
+    Bool,
+}
+
+pub fn column_kind(name: &str) -> ColumnKind {
+    match name {
+        "age_years" | "hb_threshold_g_dl" => ColumnKind::Number,
+        "anemia" => ColumnKind::Bool,
+        _ => ColumnKind::Text,
+    }
+}
+
 /// Column names, in output order.
 pub fn column_names(with_guidance_text: bool) -> Vec<String> {
     let mut cols: Vec<String> = [

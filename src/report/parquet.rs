@@ -40,9 +40,8 @@ impl ParquetRows {
         let mut cols: Vec<Column> = Vec::with_capacity(self.columns.len());
         for (i, name) in self.columns.iter().enumerate() {
             let name = PlSmallStr::from(name.as_str());
-            let first = self.buffer.first().and_then(|r| r.get(i));
-            let series = match first {
-                Some(Field::Number(..)) => {
+            let series = match super::column_kind(name.as_str()) {
+                super::ColumnKind::Number => {
                     let v: Vec<Option<f64>> = self
                         .buffer
                         .iter()
@@ -53,7 +52,7 @@ impl ParquetRows {
                         .collect();
                     Series::new(name, v)
                 }
-                Some(Field::Bool(_)) => {
+                super::ColumnKind::Bool => {
                     let v: Vec<Option<bool>> = self
                         .buffer
                         .iter()
@@ -64,7 +63,7 @@ impl ParquetRows {
                         .collect();
                     Series::new(name, v)
                 }
-                _ => {
+                super::ColumnKind::Text => {
                     let v: Vec<Option<String>> = self
                         .buffer
                         .iter()

@@ -1,0 +1,113 @@
+//! Physical line numbers of records. The csv crate reports a record's position at the end of
+//! the previous record (before skipped blank lines and the `\n` of a CRLF), so line numbers
+//! are taken from an index of line starts kept by the reader that feeds the csv parser.
+//! The index only holds line starts not yet passed by the parser: memory stays bounded.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+struct State {
+    /// (byte offset, line number) of line starts whose first byte is not a line terminator.
+    starts: VecDeque<(u64, u64)>,
+    offset: u64,
+    line: u64,
+    /// The previous byte was `\n`: the next byte starts a line.
+    at_line_start: bool,
+}
+
+/// Shared handle to look up the line of a record.
+#[derive(Clone)]
+pub struct LineIndex(Arc<Mutex<State>>);
+
+impl LineIndex {
+    /// Physical line (1-based) of the first line starting at or after `byte` with content.
+    /// Entries before `byte` are dropped: records are looked up in order.
+    pub fn line_at(&self, byte: u64) -> u64 {
+        let Ok(mut s) = self.0.lock() else { return 0 };
+        while s.starts.front().is_some_and(|(off, _)| *off < byte) {
+            s.starts.pop_front();
+        }
+        s.starts.front().map_or(s.line, |(_, line)| *line)
+    }
+}
+
+/// A reader that records line starts as bytes pass through it.
+pub struct LineTracked<R> {
+    inner: R,
+    index: LineIndex,
+}
+
+impl<R: Read> LineTracked<R> {
+    pub fn new(inner: R) -> (LineTracked<R>, LineIndex) {
+        let index = LineIndex(Arc::new(Mutex::new(State {
+            line: 1,
+            at_line_start: true,
+            ..State::default()
+        })));
+        (
+            LineTracked {
+                inner,
+                index: index.clone(),
+            },
+            index,
+        )
+    }
+}
+
+impl<R: Read> Read for LineTracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut s) = self.index.0.lock() {
+            for &b in &buf[..n] {
+                if s.at_line_start && b != b'\n' && b != b'\r' {
+                    let (offset, line) = (s.offset, s.line);
+                    s.starts.push_back((offset, line));
+                }
+                s.at_line_start = b == b'\n';
+                if b == b'\n' {
+                    s.line += 1;
+                }
+                s.offset += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(data: &[u8]) -> Vec<(u64, Vec<String>)> {
+        let (tracked, index) = LineTracked::new(data);
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(tracked);
+        let mut rec = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while r.read_byte_record(&mut rec).unwrap() {
+            let line = index.line_at(rec.position().map_or(0, |p| p.byte()));
+            out.push((
+                line,
+                rec.iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn physical_lines_with_crlf_blank_lines_and_quoted_newlines() {
+        let crlf = lines(b"h1,h2\r\nP01,1\r\n\r\n\r\nP02\r\n\"x\r\ny\",2\r\nP9,1\r\n");
+        let numbers: Vec<u64> = crlf.iter().map(|(l, _)| *l).collect();
+        assert_eq!(numbers, vec![1, 2, 5, 6, 8]);
+        assert_eq!(crlf[3].1, vec!["x\r\ny".to_string(), "2".to_string()]);
+        let lf = lines(b"h\nP01\n\nP02\n\"a\nb\"\nP9");
+        let numbers: Vec<u64> = lf.iter().map(|(l, _)| *l).collect();
+        assert_eq!(numbers, vec![1, 2, 4, 5, 7]);
+    }
+}
