@@ -12,7 +12,7 @@ use crate::ingest::{Column, HeaderMap, IngestOptions, Input, InputReader, RowOut
 use crate::panel::{Panel, Pregnancy, Sex};
 use crate::rules::registry::{rule_by_id, RuleMeta, RULES};
 use crate::rules::{self, num, show, Outcome};
-use crate::ruleset::{GuidanceEntry, Ruleset};
+use crate::ruleset::{GuidanceEntry, Ruleset, RulesetOrigin};
 
 /// The rule that raises each flag.
 pub fn flag_rule(flag: Flag) -> &'static str {
@@ -238,6 +238,20 @@ struct CellTrace {
     /// `identity`, `context`, `analyte`, `ignored` (or `cell` in the long layout).
     role: &'static str,
     read_as: String,
+    /// For an analyte column: the canonical value the rules saw.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    analyte: Option<AnalyteValue>,
+}
+
+/// The canonical value of an analyte cell.
+#[derive(Serialize)]
+struct AnalyteValue {
+    analyte: &'static str,
+    /// `value`, `censored`, `text` (a text result) or `missing`.
+    status: &'static str,
+    /// Canonical value with its censoring prefix (`<10`), as quoted in evidence.
+    value: Option<String>,
+    unit: String,
 }
 
 /// A value converted to its canonical unit.
@@ -540,11 +554,29 @@ fn cell_traces(
                 Some(c) => read_as(c, column, value, header, p, rs),
                 None => ("cell", String::new()),
             };
+            let analyte = match header.and_then(|h| h.columns.get(i)) {
+                Some(Column::Analyte { analyte, .. }) => {
+                    let cell = p.cell(*analyte);
+                    Some(AnalyteValue {
+                        analyte: analyte.code(),
+                        status: match cell {
+                            Cell::Missing => "missing",
+                            Cell::Text(_) => "text",
+                            Cell::Value(m) if m.is_censored() => "censored",
+                            Cell::Value(_) => "value",
+                        },
+                        value: cell.measure().map(show),
+                        unit: rs.canonical_unit(*analyte).to_string(),
+                    })
+                }
+                _ => None,
+            };
             CellTrace {
                 column: column.clone(),
                 raw: value.clone(),
                 role,
                 read_as,
+                analyte,
             }
         })
         .collect()
@@ -660,7 +692,13 @@ fn read_as(
                 .and_then(|h| h.ignored.iter().find(|(n, _)| n == name))
                 .map_or_else(
                     || "ignored".to_string(),
-                    |(_, why)| format!("ignored: {why}"),
+                    |(_, why)| {
+                        if why.contains("ignored") {
+                            why.clone()
+                        } else {
+                            format!("ignored: {why}")
+                        }
+                    },
                 ),
         ),
     }
@@ -771,7 +809,10 @@ fn render_trace(x: Explained, rs: &Ruleset, json: bool) -> String {
         specimen_id: &p.specimen_id,
         ruleset_version: &rs.version,
         ruleset_checksum: &rs.checksum,
-        ruleset_origin: rs.origin.to_string(),
+        ruleset_origin: match &rs.origin {
+            RulesetOrigin::Embedded => "embedded".to_string(),
+            RulesetOrigin::Directory(d) => d.clone(),
+        },
         cells: x.cells,
         conversions,
         hb_cutoff,
@@ -809,7 +850,7 @@ fn render_text(t: &Trace) -> String {
         }
     };
     let mut s = format!(
-        "Panel: patient {}, specimen {}\nSource: {} line {} ({} layout)\nRuleset: {} from {}, {}\n",
+        "Panel: patient {}, specimen {}\nSource: {} line {} ({} layout)\nRuleset: {}, {}, {}\n",
         t.patient_id,
         t.specimen_id,
         t.source,
@@ -820,7 +861,11 @@ fn render_text(t: &Trace) -> String {
         t.ruleset_checksum
     );
 
-    s.push_str("\nCells as read\n");
+    s.push_str(if t.layout == "long" {
+        "\nCells as read (the result row that anchors the panel; the other results are listed\nunder conversions and PANEL-001)\n"
+    } else {
+        "\nCells as read\n"
+    });
     let width = t.cells.iter().map(|c| c.column.len()).max().unwrap_or(0);
     let raw_width = t
         .cells
@@ -889,23 +934,23 @@ fn render_text(t: &Trace) -> String {
             step.citation
         ));
     }
-    s.push_str(
-        "  No evidence line for this panel (the rule did not apply, or its flag was not raised):\n",
-    );
+    s.push_str("  Rules that wrote no evidence line for this panel:\n");
     s.push_str(&wrap(&t.rules_without_evidence, "    ", 100));
 
     s.push_str(&format!(
-        "\nResult\n  classification     {}\n  anemia             {}\n  threshold          {}\n  severity           {}\n  morphology         {}\n  inflammation       {}\n  iron status        {}\n  flags              {}\n  recommended tests  {}\n  guidance          {}\n",
+        "\nResult\n  classification     {}\n  anemia             {}\n  threshold          {}\n  severity           {}\n  morphology         {}\n  inflammation       {}\n  iron status        {}\n  flags              {}\n  recommended tests  {}\n  guidance{}\n",
         t.classification,
         t.anemia.map_or("unknown".into(), |a| a.to_string()),
-        t.hb_threshold_g_dl.map_or("none".into(), |th| format!("{th:.1} g/dL")),
-        t.severity.unwrap_or("none (anemia status unknown)"),
+        t.hb_threshold_g_dl.map_or("none (anemia status unknown)".into(), |th| {
+            format!("{th:.1} g/dL")
+        }),
+        t.severity.unwrap_or("not determined"),
         t.morphology,
         t.inflammation,
         t.iron_status,
         none_if_empty(&t.flags),
         none_if_empty(&t.recommended_tests),
-        if t.guidance.is_empty() { " none" } else { "" },
+        if t.guidance.is_empty() { "           none" } else { "" },
     ));
     let width = t.guidance.iter().map(|g| g.id.len()).max().unwrap_or(0);
     for g in &t.guidance {

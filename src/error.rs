@@ -35,7 +35,7 @@ fn list_problems(problems: &[RulesetProblem]) -> String {
 /// The ruleset could not be loaded; nothing was processed.
 #[derive(Debug, Error)]
 pub enum RulesetError {
-    #[error("cannot read ruleset directory {path}: {source}")]
+    #[error("cannot read ruleset directory {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -63,7 +63,8 @@ pub enum ConfigError {
 pub enum RunError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("{context}: {source}")]
+    /// The cause is chained (`source`), not repeated in the message.
+    #[error("{context}")]
     Io {
         context: String,
         source: std::io::Error,

@@ -16,7 +16,7 @@ use crate::ingest::Input;
 use crate::pipeline::{self, ClassifyOptions, Progress};
 use crate::report::summary::Summary;
 use crate::report::OutputFormat;
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Ruleset, RulesetOrigin};
 
 #[derive(Debug, Error)]
 pub enum ImpactError {
@@ -49,7 +49,10 @@ impl Impact {
 }
 
 fn describe(rs: &Ruleset) -> String {
-    format!("ruleset {} from {}", rs.version, rs.origin)
+    match &rs.origin {
+        RulesetOrigin::Embedded => format!("ruleset {} (embedded)", rs.version),
+        RulesetOrigin::Directory(d) => format!("ruleset {} from {d}", rs.version),
+    }
 }
 
 /// Writes to two sinks: the caller's stdout and a copy for the comparison.

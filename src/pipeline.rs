@@ -72,16 +72,21 @@ fn atomic_file(dest: &Path) -> Result<(Box<dyn Write + Send>, AtomicOutput), Run
     let name = dest
         .file_name()
         .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            RunError::io(
-                format!("cannot create a temporary file in {}", dir.display()),
-                e,
-            )
-        })?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Results are shared files: readable like any file the user creates, not 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder.tempfile_in(&dir).map_err(|e| {
+        RunError::io(
+            format!("cannot create a temporary file in {}", dir.display()),
+            e,
+        )
+    })?;
     let (file, temp) = tmp.into_parts();
     Ok((
         Box::new(BufWriter::with_capacity(1 << 20, file)),
@@ -187,6 +192,7 @@ pub fn classify(
         report::writer(opts.format, out_sink, columns, metadata).map_err(write_err(&out_name))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
+    let mut summary_sink = opts.summary.as_deref().map(atomic_file).transpose()?;
     let rejects_path = opts.rejects_path();
     let (mut rejects, rejects_atomic) = match &rejects_path {
         Some(path) => {
@@ -305,14 +311,9 @@ pub fn classify(
     summary.output = opts.output.as_ref().map(|p| p.display().to_string());
     summary.rejects = rejects_path.as_ref().map(|p| p.display().to_string());
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    if let Some(a) = out_atomic {
-        a.commit()?;
-    }
-    if let Some(a) = rejects_atomic {
-        a.commit()?;
-    }
-    if let Some(path) = &opts.summary {
-        let (mut w, a) = atomic_file(path)?;
+    // The summary is written before anything is renamed into place, so a run that cannot
+    // write its summary leaves no output behind either.
+    if let (Some(path), Some((w, _))) = (&opts.summary, summary_sink.as_mut()) {
         let json = serde_json::to_string_pretty(&summary).map_err(|e| RunError::Write {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -321,7 +322,11 @@ pub fn classify(
             .and_then(|_| w.write_all(b"\n"))
             .and_then(|_| w.flush())
             .map_err(|e| RunError::io(format!("writing {}", path.display()), e))?;
-        drop(w);
+    }
+    for a in [out_atomic, rejects_atomic, summary_sink.map(|(_, a)| a)]
+        .into_iter()
+        .flatten()
+    {
         a.commit()?;
     }
     Ok(summary)

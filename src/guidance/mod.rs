@@ -39,7 +39,12 @@ pub fn applies(id: &str, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool {
     let label = o.classification;
     let iron_deficient = o.iron_status.is_deficient();
     let anemic = o.anemia == Some(true);
-    let back_pain_care = anemic && panel.back_pain != BackPain::No;
+    // The back-pain entries follow adult guidelines (NICE NG59: over 16s); a child's panel
+    // never gets adult back-pain management (age missing counts as adult, as everywhere).
+    let adult_for_back_pain = o
+        .age_years
+        .is_none_or(|a| a >= rs.thresholds.back_pain_guidance_min_age_years);
+    let back_pain_care = anemic && panel.back_pain != BackPain::No && adult_for_back_pain;
     if o.has_flag(Flag::AgeOutOfScope) {
         // Below 6 months nothing is interpreted; only the transfusion safety entry may attach.
         return id == "anemia.severe.transfusion"
@@ -92,7 +97,9 @@ pub fn applies(id: &str, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool {
         | "back_pain.red_flags" => back_pain_care,
         "back_pain.nsaid" => back_pain_care && !o.has_flag(Flag::NsaidCaution),
         "back_pain.nsaid_caution" => o.has_flag(Flag::NsaidCaution),
-        "back_pain.chronic_psychological" => panel.back_pain == BackPain::Chronic,
+        "back_pain.chronic_psychological" => {
+            panel.back_pain == BackPain::Chronic && adult_for_back_pain
+        }
         "back_pain.myeloma_workup" => {
             o.has_flag(Flag::MyelomaScreenSuggested) || o.has_flag(Flag::VeryHighEsr)
         }

@@ -33,6 +33,13 @@ impl LineIndex {
     }
 }
 
+impl LineIndex {
+    /// Lines read so far (where a read error happened).
+    pub fn lines_read(&self) -> u64 {
+        self.0.lock().map_or(0, |s| s.line)
+    }
+}
+
 /// A reader that records line starts as bytes pass through it.
 pub struct LineTracked<R> {
     inner: R,

@@ -335,11 +335,13 @@ pub(crate) fn read_header_line(name: &str, reader: &mut dyn BufRead) -> Result<V
         }
         .into());
     }
-    if line.contains(&0) {
+    let control = line
+        .iter()
+        .any(|b| *b == 0 || (*b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || *b == 0x7f);
+    if control || std::str::from_utf8(&line).is_err() {
         return Err(ConfigError::Input {
             file: name.to_string(),
-            message: "the file holds binary data, not delimited text; export the results as CSV"
-                .into(),
+            message: "line 1 holds binary data or is not UTF-8 text: this is not a delimited text export; export the results as UTF-8 CSV".into(),
         }
         .into());
     }

@@ -94,9 +94,10 @@ impl WideReader {
                 .read_byte_record(&mut self.record)
                 .map_err(|e| RunError::Read {
                     file: self.name.clone(),
-                    line: e
-                        .position()
-                        .map_or(0, |p| self.line_index.line_at(p.byte())),
+                    line: e.position().map_or_else(
+                        || self.line_index.lines_read(),
+                        |p| self.line_index.line_at(p.byte()),
+                    ),
                     message: format!("cannot read: {e}"),
                 })?;
             if !more {

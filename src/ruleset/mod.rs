@@ -136,6 +136,7 @@ thresholds! {
     myeloma_calcium_above: "mg/dL",
     myeloma_creatinine_above: "mg/dL",
     very_high_esr_from: "mm/h",
+    back_pain_guidance_min_age_years: "years",
     nsaid_egfr_below: "mL/min/1.73m2",
     nsaid_creatinine_above: "mg/dL",
 }

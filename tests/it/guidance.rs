@@ -508,3 +508,54 @@ fn context_entries_follow_the_conditions() {
         }
     }
 }
+
+/// Pinned reading: the back-pain management entries follow adult guidelines (NICE NG59 is for
+/// over 16s), so children's panels never get them, while anemic adults (and panels of unknown
+/// age) do unless back_pain = no. Flag-driven entries (NSAID caution, myeloma work-up) stay.
+#[test]
+fn back_pain_management_is_for_adults_only() {
+    let management = [
+        "back_pain.treat_both",
+        "back_pain.nonpharmacological",
+        "back_pain.nsaid",
+        "back_pain.muscle_relaxant",
+        "back_pain.multimodal",
+        "back_pain.chronic_psychological",
+        "back_pain.red_flags",
+    ];
+    let rows = corpus_and_contexts();
+    let mut children = 0;
+    let mut adults = 0;
+    for r in &rows {
+        let child = r.age_years.is_some_and(|a| a < 16.0);
+        let anemic_label = !matches!(
+            r.classification.as_str(),
+            "no_anemia"
+                | "insufficient_data"
+                | "iron_deficiency_without_anemia"
+                | "b12_folate_deficiency_without_anemia"
+        );
+        if child {
+            for m in management {
+                assert!(
+                    !has(&r.guidance, m),
+                    "{}: child ({:?} y) got {m}",
+                    r.specimen,
+                    r.age_years
+                );
+            }
+            children += 1;
+        } else if anemic_label && r.back_pain != "no" {
+            assert!(
+                has(&r.guidance, "back_pain.treat_both"),
+                "{}: adult anemic panel without back-pain care",
+                r.specimen
+            );
+            adults += 1;
+        }
+    }
+    assert!(
+        children >= 10 && adults >= 10,
+        "children {children}, adults {adults}"
+    );
+}
