@@ -409,3 +409,64 @@ fn every_loinc_code_maps_to_one_known_analyte_and_every_unit_spelling_is_unambig
         "not in the table"
     );
 }
+
+#[test]
+fn several_inputs_gzip_a_directory_and_stdin_are_each_counted() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nightly = dir.path().join("nightly");
+    std::fs::create_dir(&nightly).expect("mkdir");
+    let wide = std::fs::read(fixture("cases.csv")).expect("cases");
+    std::fs::write(nightly.join("a.csv"), &wide).expect("write");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(fixture("long_lis_export.csv")).expect("lis"))
+        .expect("gz");
+    std::fs::write(nightly.join("b.csv.gz"), gz.finish().expect("gz")).expect("write");
+    std::fs::write(nightly.join("notes.md"), "not an export").expect("write");
+
+    let out = dir.path().join("o.csv");
+    let summary = dir.path().join("s.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anemia-engine"))
+        .args([
+            "classify",
+            nightly.to_str().expect("utf8"),
+            "-",
+            "--mapping",
+            fixture("long_lis_mapping.toml").to_str().expect("utf8"),
+            "-o",
+            out.to_str().expect("utf8"),
+            "--summary",
+            summary.to_str().expect("utf8"),
+            "--quiet",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"patient_id,hb_g_dl\nS1,9.5\nS2,14.2\n")
+        .expect("write stdin");
+    let status = child.wait().expect("wait");
+    assert!(status.success());
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    let inputs = s["inputs"].as_array().expect("inputs");
+    let names: Vec<&str> = inputs
+        .iter()
+        .map(|i| i["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0].ends_with("a.csv") && names[1].ends_with("b.csv.gz") && names[2] == "<stdin>",
+        "{names:?}"
+    );
+    assert_eq!(inputs[0]["layout"], "wide");
+    assert_eq!(inputs[1]["layout"], "long");
+    assert_eq!(inputs[1]["rows_read"], 28);
+    assert_eq!(inputs[2]["rows_read"], 2);
+    assert_eq!(s["ledger_balanced"], true);
+    let rows = std::fs::read_to_string(&out).expect("out").lines().count() - 1;
+    assert_eq!(rows as u64, s["classified"].as_u64().expect("classified"));
+}
