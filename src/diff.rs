@@ -106,9 +106,10 @@ struct ResultRow {
     key: PanelKey,
     /// Normalised values of [`COMPARED_COLUMNS`].
     values: [String; 10],
+    /// Empty unless asked for.
     evidence: String,
-    /// `line 3` or `row 3`, for messages.
-    location: String,
+    /// Line (CSV, NDJSON) or 1-based row (Parquet).
+    position: u64,
 }
 
 /// What is known of one side of the comparison.
@@ -212,17 +213,35 @@ pub fn compare_runs(
     let old_name = old_path.display().to_string();
     let new_name = new_path.display().to_string();
 
-    let mut old_rows: HashMap<PanelKey, (usize, ResultRow)> = HashMap::new();
+    // Memory: per OLD panel only its key, interned values and position are kept; OLD's
+    // evidence is read again, in a second pass, for the changed panels only.
+    let mut values = Interner::default();
+    let mut old_rows: HashMap<PanelKey, OldRow> = HashMap::new();
     let mut old_side = DiffSide {
         name: old_name.clone(),
         ..DiffSide::default()
     };
-    read_results(old_path, old_format, &mut old_side, &mut |row| {
+    read_results(old_path, old_format, false, &mut old_side, &mut |row| {
         let index = old_rows.len();
-        if let Some((_, first)) = old_rows.get(&row.key) {
-            return Err(duplicate(&old_name, first, &row));
+        if let Some(first) = old_rows.get(&row.key) {
+            return Err(DiffError::DuplicateKey {
+                file: old_name.clone(),
+                patient_id: row.key.patient_id,
+                specimen_id: row.key.specimen_id,
+                first: location(old_format, first.position),
+                second: location(old_format, row.position),
+            });
         }
-        old_rows.insert(row.key.clone(), (index, row));
+        let interned = row.values.map(|v| values.id(v));
+        old_rows.insert(
+            row.key,
+            OldRow {
+                index,
+                position: row.position,
+                values: interned,
+                in_new: None,
+            },
+        );
         Ok(())
     })?;
     old_side.panels = old_rows.len();
@@ -231,42 +250,57 @@ pub fn compare_runs(
         name: new_name.clone(),
         ..DiffSide::default()
     };
-    let mut seen_new: HashMap<PanelKey, String> = HashMap::new();
-    let mut matched = 0usize;
+    let mut only_in_new: HashMap<PanelKey, (usize, u64)> = HashMap::new();
+    let mut new_panels = 0usize;
     let mut unchanged = 0usize;
-    let mut changed = Vec::new();
-    let mut only_in_new = Vec::new();
-    read_results(new_path, new_format, &mut new_side, &mut |row| {
-        if let Some(first) = seen_new.get(&row.key) {
+    // (OLD index, panel) of the changed panels, in NEW's order; OLD evidence filled later.
+    let mut changed: Vec<(usize, ChangedPanel)> = Vec::new();
+    read_results(new_path, new_format, true, &mut new_side, &mut |row| {
+        let first = match old_rows.get(&row.key) {
+            Some(old) => old.in_new,
+            None => only_in_new.get(&row.key).map(|(_, p)| *p),
+        };
+        if let Some(first) = first {
             return Err(DiffError::DuplicateKey {
                 file: new_name.clone(),
-                patient_id: row.key.patient_id.clone(),
-                specimen_id: row.key.specimen_id.clone(),
-                first: first.clone(),
-                second: row.location.clone(),
+                patient_id: row.key.patient_id,
+                specimen_id: row.key.specimen_id,
+                first: location(new_format, first),
+                second: location(new_format, row.position),
             });
         }
-        seen_new.insert(row.key.clone(), row.location.clone());
-        match old_rows.get(&row.key) {
-            None => only_in_new.push(row.key),
-            Some((_, old)) => {
-                matched += 1;
-                if old.values == row.values {
+        new_panels += 1;
+        match old_rows.get_mut(&row.key) {
+            None => {
+                only_in_new.insert(row.key, (new_panels, row.position));
+            }
+            Some(old) => {
+                old.in_new = Some(row.position);
+                let same = old
+                    .values
+                    .iter()
+                    .zip(&row.values)
+                    .all(|(id, v)| values.get(*id) == v);
+                if same {
                     unchanged += 1;
                 } else {
-                    changed.push(ChangedPanel {
-                        key: row.key,
-                        old: old.values.clone(),
-                        new: row.values,
-                        old_evidence: split_evidence(&old.evidence),
-                        new_evidence: split_evidence(&row.evidence),
-                    });
+                    changed.push((
+                        old.index,
+                        ChangedPanel {
+                            key: row.key,
+                            old: old.values.map(|id| values.get(id).to_string()),
+                            new: row.values,
+                            old_evidence: Vec::new(),
+                            new_evidence: split_evidence(&row.evidence),
+                        },
+                    ));
                 }
             }
         }
         Ok(())
     })?;
-    new_side.panels = seen_new.len();
+    new_side.panels = new_panels;
+    let matched = unchanged + changed.len();
     if require_common_panel && matched == 0 && old_side.panels > 0 && new_side.panels > 0 {
         return Err(DiffError::NoCommonPanel {
             old: old_name,
@@ -274,29 +308,81 @@ pub fn compare_runs(
         });
     }
 
+    if !changed.is_empty() {
+        let wanted: HashMap<usize, usize> = changed
+            .iter()
+            .enumerate()
+            .map(|(slot, (index, _))| (*index, slot))
+            .collect();
+        let mut index = 0usize;
+        let mut side = DiffSide::default();
+        read_results(old_path, old_format, true, &mut side, &mut |row| {
+            if let Some(slot) = wanted.get(&index) {
+                changed[*slot].1.old_evidence = split_evidence(&row.evidence);
+            }
+            index += 1;
+            Ok(())
+        })?;
+    }
+
     let mut only_in_old: Vec<(usize, PanelKey)> = old_rows
         .into_iter()
-        .filter(|(k, _)| !seen_new.contains_key(k))
-        .map(|(k, (i, _))| (i, k))
+        .filter(|(_, row)| row.in_new.is_none())
+        .map(|(k, row)| (row.index, k))
         .collect();
     only_in_old.sort();
+    let mut only_in_new: Vec<(usize, PanelKey)> =
+        only_in_new.into_iter().map(|(k, (i, _))| (i, k)).collect();
+    only_in_new.sort();
     Ok(DiffReport {
         old: old_side,
         new: new_side,
         unchanged,
-        changed,
+        changed: changed.into_iter().map(|(_, c)| c).collect(),
         only_in_old: only_in_old.into_iter().map(|(_, k)| k).collect(),
-        only_in_new,
+        only_in_new: only_in_new.into_iter().map(|(_, k)| k).collect(),
     })
 }
 
-fn duplicate(file: &str, first: &ResultRow, second: &ResultRow) -> DiffError {
-    DiffError::DuplicateKey {
-        file: file.to_string(),
-        patient_id: second.key.patient_id.clone(),
-        specimen_id: second.key.specimen_id.clone(),
-        first: first.location.clone(),
-        second: second.location.clone(),
+/// What is kept of one OLD row during the comparison.
+struct OldRow {
+    /// Row index in OLD (0-based), for OLD's order and the evidence pass.
+    index: usize,
+    /// Line (CSV, NDJSON) or row (Parquet), for messages.
+    position: u64,
+    values: [u32; 10],
+    /// Position of the same panel in NEW, once seen.
+    in_new: Option<u64>,
+}
+
+/// Each distinct compared value stored once (labels and guidance lists repeat heavily).
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    values: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, value: String) -> u32 {
+        if let Some(id) = self.ids.get(&value) {
+            return *id;
+        }
+        let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.values.push(value.clone());
+        self.ids.insert(value, id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &str {
+        self.values.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// `line 3` (CSV, NDJSON) or `row 3` (Parquet).
+fn location(format: OutputFormat, position: u64) -> String {
+    match format {
+        OutputFormat::Parquet => format!("row {position}"),
+        _ => format!("line {position}"),
     }
 }
 
@@ -339,7 +425,9 @@ fn unneutralise(cell: &str) -> &str {
 /// Builds a row from a column accessor (None = the column does not exist).
 fn build_row(
     file: &str,
-    location: String,
+    format: OutputFormat,
+    position: u64,
+    want_evidence: bool,
     get: impl Fn(&str) -> Option<String>,
     side: &mut DiffSide,
 ) -> Result<ResultRow, DiffError> {
@@ -347,7 +435,7 @@ fn build_row(
         get(column).ok_or_else(|| DiffError::MissingColumn {
             file: file.to_string(),
             column: column.to_string(),
-            location: format!(" ({location})"),
+            location: format!(" ({})", location(format, position)),
         })
     };
     let key = PanelKey {
@@ -373,8 +461,12 @@ fn build_row(
     Ok(ResultRow {
         key,
         values,
-        evidence: get("evidence").unwrap_or_default(),
-        location,
+        evidence: if want_evidence {
+            get("evidence").unwrap_or_default()
+        } else {
+            String::new()
+        },
+        position,
     })
 }
 
@@ -395,6 +487,7 @@ fn check_header(file: &str, names: &[String]) -> Result<(), DiffError> {
 fn read_results(
     path: &Path,
     format: OutputFormat,
+    want_evidence: bool,
     side: &mut DiffSide,
     visit: &mut dyn FnMut(ResultRow) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
@@ -422,15 +515,18 @@ fn read_results(
                 .enumerate()
                 .map(|(i, n)| (n.as_str(), i))
                 .collect();
-            for record in reader.records() {
-                let record = record.map_err(|e| unreadable(e.to_string()))?;
+            let mut record = csv::StringRecord::new();
+            while reader
+                .read_record(&mut record)
+                .map_err(|e| unreadable(e.to_string()))?
+            {
                 let line = record.position().map_or(0, |p| p.line());
                 let get = |c: &str| {
                     index
                         .get(c)
                         .map(|i| unneutralise(record.get(*i).unwrap_or("")).to_string())
                 };
-                visit(build_row(&file, format!("line {line}"), get, side)?)?;
+                visit(build_row(&file, format, line, want_evidence, get, side)?)?;
             }
         }
         OutputFormat::Ndjson => {
@@ -443,10 +539,18 @@ fn read_results(
                     serde_json::from_str(&line)
                         .map_err(|e| unreadable(format!("line {}: {e}", i + 1)))?;
                 let get = |c: &str| object.get(c).map(|v| json_text(c, v));
-                visit(build_row(&file, format!("line {}", i + 1), get, side)?)?;
+                let position = i as u64 + 1;
+                visit(build_row(
+                    &file,
+                    format,
+                    position,
+                    want_evidence,
+                    get,
+                    side,
+                )?)?;
             }
         }
-        OutputFormat::Parquet => read_parquet(f, &file, side, visit)?,
+        OutputFormat::Parquet => read_parquet(f, &file, want_evidence, side, visit)?,
     }
     Ok(())
 }
@@ -476,6 +580,7 @@ fn json_text(column: &str, v: &serde_json::Value) -> String {
 fn read_parquet(
     f: File,
     file: &str,
+    want_evidence: bool,
     side: &mut DiffSide,
     visit: &mut dyn FnMut(ResultRow) -> Result<(), DiffError>,
 ) -> Result<(), DiffError> {
@@ -492,7 +597,9 @@ fn read_parquet(
         for entry in kv {
             if entry.key == "anemia_engine.ruleset_checksum" {
                 if let Some(v) = &entry.value {
-                    side.ruleset_checksums.push(v.clone());
+                    if !side.ruleset_checksums.contains(v) {
+                        side.ruleset_checksums.push(v.clone());
+                    }
                 }
             }
         }
@@ -508,44 +615,68 @@ fn read_parquet(
         .iter()
         .chain(COMPARED_COLUMNS.iter())
         .chain(["evidence", "ruleset_version", "ruleset_checksum"].iter());
-    let mut columns: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut columns: HashMap<&str, ParquetText> = HashMap::new();
     for name in wanted {
+        if *name == "evidence" && !want_evidence {
+            continue;
+        }
         if let Some(i) = names.iter().position(|n| n == name) {
-            let column = &df.columns()[i];
-            columns.insert(name, parquet_texts(column, name).map_err(unreadable)?);
+            let column = ParquetText::new(&df.columns()[i], name).map_err(unreadable)?;
+            columns.insert(name, column);
         }
     }
     for row in 0..df.height() {
-        let get = |c: &str| columns.get(c).and_then(|v| v.get(row)).cloned();
-        visit(build_row(file, format!("row {}", row + 1), get, side)?)?;
+        let get = |c: &str| columns.get(c).map(|t| t.get(row));
+        let position = row as u64 + 1;
+        visit(build_row(
+            file,
+            OutputFormat::Parquet,
+            position,
+            want_evidence,
+            get,
+            side,
+        )?)?;
     }
     Ok(())
 }
 
-/// One Parquet column as text (lists joined like the CSV writer joins them).
-fn parquet_texts(column: &polars::prelude::Column, name: &str) -> Result<Vec<String>, String> {
-    use polars::prelude::*;
-    let series = column.as_materialized_series();
-    let text = |s: &Series| -> Result<Vec<String>, String> {
-        let cast = s.cast(&DataType::String).map_err(|e| e.to_string())?;
-        let strings = cast.str().map_err(|e| e.to_string())?;
-        Ok(strings
-            .iter()
-            .map(|v| v.unwrap_or("").to_string())
-            .collect())
-    };
-    if let DataType::List(_) = series.dtype() {
-        let lists = series.list().map_err(|e| e.to_string())?;
-        let mut out = Vec::with_capacity(series.len());
-        for row in 0..lists.len() {
-            out.push(match lists.get_as_series(row) {
-                Some(inner) => text(&inner)?.join(list_separator(name)),
-                None => String::new(),
-            });
+/// One Parquet column read as text, row by row (lists joined as the CSV writer joins them).
+enum ParquetText {
+    Text(polars::prelude::StringChunked),
+    List(polars::prelude::ListChunked, &'static str),
+}
+
+impl ParquetText {
+    fn new(column: &polars::prelude::Column, name: &str) -> Result<ParquetText, String> {
+        use polars::prelude::*;
+        let series = column.as_materialized_series();
+        if let DataType::List(_) = series.dtype() {
+            let lists = series.list().map_err(|e| e.to_string())?;
+            return Ok(ParquetText::List(lists.clone(), list_separator(name)));
         }
-        Ok(out)
-    } else {
-        text(series)
+        let cast = series.cast(&DataType::String).map_err(|e| e.to_string())?;
+        Ok(ParquetText::Text(
+            cast.str().map_err(|e| e.to_string())?.clone(),
+        ))
+    }
+
+    fn get(&self, row: usize) -> String {
+        use polars::prelude::*;
+        match self {
+            ParquetText::Text(strings) => strings.get(row).unwrap_or("").to_string(),
+            ParquetText::List(lists, separator) => lists
+                .get_as_series(row)
+                .and_then(|inner| inner.cast(&DataType::String).ok())
+                .and_then(|inner| {
+                    inner.str().ok().map(|s| {
+                        s.iter()
+                            .map(|v| v.unwrap_or(""))
+                            .collect::<Vec<_>>()
+                            .join(separator)
+                    })
+                })
+                .unwrap_or_default(),
+        }
     }
 }
 

@@ -9,8 +9,9 @@ use polars::prelude::*;
 
 use super::{fixed, Field, RowWriter};
 
-/// Rows per row group.
-const ROWS_PER_GROUP: usize = 65_536;
+/// Rows per row group: rows are buffered as rendered fields (about 1 KB each with evidence),
+/// so this bounds the writer's memory.
+const ROWS_PER_GROUP: usize = 16_384;
 
 /// The byte sink and file metadata, held until the first batch fixes the schema.
 type PendingSink = (Box<dyn Write + Send>, Vec<(String, String)>);

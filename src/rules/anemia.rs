@@ -45,11 +45,12 @@ pub(crate) fn evaluate(e: &mut Eval) {
         ));
         return;
     };
+    // The source is in hb_cutoffs.csv and `anemia-engine rules ANEMIA-001`; evidence quotes
+    // the population row and the number.
     let mut line = format!(
-        "ANEMIA-001 cutoff {} g/L for {} ({})",
+        "ANEMIA-001 cutoff {} g/L for {}",
         num(row.anemia_below),
-        row.population,
-        row.source.split(" (").next().unwrap_or(&row.source)
+        row.population
     );
     if row.not_anemic_from > row.anemia_below {
         line.push_str(&format!(

@@ -134,15 +134,15 @@ impl<'a> Eval<'a> {
     }
 }
 
-/// Formats a number for evidence: up to 2 decimals, trailing zeros dropped.
+/// Formats a number for evidence: rounded to 2 decimals, trailing zeros dropped.
 pub fn num(x: f64) -> String {
-    let s = format!("{x:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
+    // The shortest representation of the rounded value is its 2-decimal form without
+    // trailing zeros (and much cheaper than exact fixed-precision formatting).
+    let rounded = (x * 100.0).round() / 100.0;
+    if rounded == 0.0 {
+        return "0".to_string();
     }
+    format!("{rounded}")
 }
 
 /// A measure as quoted in evidence (`<10`, `12.3`).
