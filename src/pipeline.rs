@@ -248,7 +248,7 @@ pub fn classify(
                     Processed::Row { row, encoded } => {
                         match encoded {
                             Encoded::Bytes(bytes) => writer.write_encoded(&bytes),
-                            Encoded::Fields(fields) => writer.write_row(&fields),
+                            Encoded::Fields(fields) => writer.write_row(fields),
                         }
                         .map_err(write_err(&out_name))?;
                         summary.count_classified(

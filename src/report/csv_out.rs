@@ -33,22 +33,29 @@ pub fn encode_row(fields: &[Field], out: &mut Vec<u8>) {
         if i > 0 {
             out.push(b',');
         }
-        let text = field_text(f);
-        let cell = neutralise(&text);
-        if cell.contains([',', '"', '\n', '\r']) {
-            out.push(b'"');
-            for b in cell.bytes() {
-                if b == b'"' {
-                    out.push(b'"');
-                }
-                out.push(b);
-            }
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(cell.as_bytes());
+        match f {
+            Field::Text(s) => encode_cell(s, out),
+            Field::List(items, _) if items.len() == 1 => encode_cell(&items[0], out),
+            other => encode_cell(&field_text(other), out),
         }
     }
     out.push(b'\n');
+}
+
+fn encode_cell(text: &str, out: &mut Vec<u8>) {
+    let cell = neutralise(text);
+    if cell.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        for b in cell.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(cell.as_bytes());
+    }
 }
 
 pub struct CsvRows {
@@ -63,16 +70,16 @@ impl CsvRows {
             record: Vec::new(),
         };
         let header: Vec<Field> = columns.iter().map(|c| Field::Text(c.clone())).collect();
-        rows.write_row(&header)?;
+        rows.write_row(header)?;
         Ok(rows)
     }
 }
 
 impl RowWriter for CsvRows {
-    fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
+    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
         let mut record = std::mem::take(&mut self.record);
         record.clear();
-        encode_row(fields, &mut record);
+        encode_row(&fields, &mut record);
         let result = self.write_encoded(&record);
         self.record = record;
         result

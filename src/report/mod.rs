@@ -178,7 +178,7 @@ pub fn fixed(x: f64, decimals: usize) -> String {
 
 /// A sink for classified rows.
 pub trait RowWriter {
-    fn write_row(&mut self, fields: &[Field]) -> Result<(), String>;
+    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String>;
     /// Writes rows already encoded by this format's [`Encoder`].
     fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String>;
     /// Flushes and closes; returns nothing written after this.

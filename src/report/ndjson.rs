@@ -46,9 +46,9 @@ pub fn encode_row(columns: &[String], fields: &[Field], out: &mut Vec<u8>) -> Re
 }
 
 impl RowWriter for NdjsonRows {
-    fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
+    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
         let mut buf = Vec::new();
-        encode_row(&self.columns, fields, &mut buf)?;
+        encode_row(&self.columns, &fields, &mut buf)?;
         self.write_encoded(&buf)
     }
 

@@ -16,9 +16,16 @@ const ROWS_PER_GROUP: usize = 16_384;
 /// The byte sink and file metadata, held until the first batch fixes the schema.
 type PendingSink = (Box<dyn Write + Send>, Vec<(String, String)>);
 
+/// One output column being filled for the current row group.
+enum ColumnBuf {
+    Text(Vec<Option<String>>),
+    Number(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+}
+
 pub struct ParquetRows {
-    columns: Vec<String>,
-    buffer: Vec<Vec<Field>>,
+    columns: Vec<(String, ColumnBuf)>,
+    rows: usize,
     writer: Option<BatchedWriter<Box<dyn Write + Send>>>,
     pending_out: Option<PendingSink>,
 }
@@ -29,60 +36,43 @@ impl ParquetRows {
         columns: Vec<String>,
         metadata: Vec<(String, String)>,
     ) -> Result<ParquetRows, String> {
+        let columns = columns
+            .into_iter()
+            .map(|name| {
+                let buf = match super::column_kind(&name) {
+                    super::ColumnKind::Number => ColumnBuf::Number(Vec::new()),
+                    super::ColumnKind::Bool => ColumnBuf::Bool(Vec::new()),
+                    super::ColumnKind::Text => ColumnBuf::Text(Vec::new()),
+                };
+                (name, buf)
+            })
+            .collect();
         Ok(ParquetRows {
             columns,
-            buffer: Vec::with_capacity(1024),
+            rows: 0,
             writer: None,
             pending_out: Some((out, metadata)),
         })
     }
 
-    fn frame(&self) -> Result<DataFrame, String> {
+    /// Takes the buffered columns as a frame (types fixed by column name, whatever the rows).
+    fn frame(&mut self) -> Result<DataFrame, String> {
         let mut cols: Vec<Column> = Vec::with_capacity(self.columns.len());
-        for (i, name) in self.columns.iter().enumerate() {
+        for (name, buf) in self.columns.iter_mut() {
             let name = PlSmallStr::from(name.as_str());
-            let series = match super::column_kind(name.as_str()) {
-                super::ColumnKind::Number => {
-                    let v: Vec<Option<f64>> = self
-                        .buffer
-                        .iter()
-                        .map(|r| match &r[i] {
-                            Field::Number(x, d) => x.and_then(|x| fixed(x, *d).parse::<f64>().ok()),
-                            _ => None,
-                        })
-                        .collect();
-                    Series::new(name, v)
-                }
-                super::ColumnKind::Bool => {
-                    let v: Vec<Option<bool>> = self
-                        .buffer
-                        .iter()
-                        .map(|r| match &r[i] {
-                            Field::Bool(b) => *b,
-                            _ => None,
-                        })
-                        .collect();
-                    Series::new(name, v)
-                }
-                super::ColumnKind::Text => {
-                    let v: Vec<Option<String>> = self
-                        .buffer
-                        .iter()
-                        .map(|r| match &r[i] {
-                            Field::Text(s) if s.is_empty() => None,
-                            other => Some(super::csv_out::field_text(other)),
-                        })
-                        .collect();
-                    Series::new(name, v)
-                }
+            let series = match buf {
+                ColumnBuf::Number(v) => Series::new(name, std::mem::take(v)),
+                ColumnBuf::Bool(v) => Series::new(name, std::mem::take(v)),
+                ColumnBuf::Text(v) => Series::new(name, std::mem::take(v)),
             };
             cols.push(series.into());
         }
+        self.rows = 0;
         DataFrame::new_infer_height(cols).map_err(|e| e.to_string())
     }
 
     fn flush(&mut self) -> Result<(), String> {
-        if self.buffer.is_empty() && self.writer.is_some() {
+        if self.rows == 0 && self.writer.is_some() {
             return Ok(());
         }
         let df = self.frame()?;
@@ -98,15 +88,29 @@ impl ParquetRows {
         if let Some(w) = self.writer.as_mut() {
             w.write_batch(&df).map_err(|e| e.to_string())?;
         }
-        self.buffer.clear();
         Ok(())
     }
 }
 
 impl RowWriter for ParquetRows {
-    fn write_row(&mut self, fields: &[Field]) -> Result<(), String> {
-        self.buffer.push(fields.to_vec());
-        if self.buffer.len() >= ROWS_PER_GROUP {
+    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
+        for ((_, buf), field) in self.columns.iter_mut().zip(fields) {
+            match (buf, field) {
+                (ColumnBuf::Number(v), Field::Number(x, d)) => {
+                    v.push(x.and_then(|x| fixed(x, d).parse::<f64>().ok()))
+                }
+                (ColumnBuf::Bool(v), Field::Bool(b)) => v.push(b),
+                (ColumnBuf::Text(v), Field::Text(s)) => v.push((!s.is_empty()).then_some(s)),
+                (ColumnBuf::Text(v), Field::List(items, sep)) => {
+                    v.push((!items.is_empty()).then(|| items.join(sep)))
+                }
+                (ColumnBuf::Text(v), other) => v.push(Some(super::csv_out::field_text(&other))),
+                (ColumnBuf::Number(v), _) => v.push(None),
+                (ColumnBuf::Bool(v), _) => v.push(None),
+            }
+        }
+        self.rows += 1;
+        if self.rows >= ROWS_PER_GROUP {
             self.flush()?;
         }
         Ok(())
