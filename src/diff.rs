@@ -23,18 +23,7 @@ use crate::report::{neutralise, OutputFormat};
 pub const KEY_COLUMNS: [&str; 2] = ["patient_id", "specimen_id"];
 
 /// The columns whose difference makes a panel "changed".
-pub const COMPARED_COLUMNS: [&str; 10] = [
-    "anemia",
-    "hb_threshold_g_dl",
-    "severity",
-    "morphology",
-    "inflammation",
-    "iron_status",
-    "classification",
-    "flags",
-    "recommended_tests",
-    "guidance",
-];
+pub const COMPARED_COLUMNS: [&str; 10] = crate::report::DECISION_COLUMNS;
 
 /// Columns of the `-o` file of changed panels.
 pub const CHANGES_COLUMNS: [&str; 8] = [

@@ -70,6 +70,21 @@ pub fn column_kind(name: &str) -> ColumnKind {
     }
 }
 
+/// The columns that carry the engine's decisions for a panel, in output order (a change in
+/// any of them is a changed result; `diff` compares these).
+pub const DECISION_COLUMNS: [&str; 10] = [
+    "anemia",
+    "hb_threshold_g_dl",
+    "severity",
+    "morphology",
+    "inflammation",
+    "iron_status",
+    "classification",
+    "flags",
+    "recommended_tests",
+    "guidance",
+];
+
 /// Column names, in output order.
 pub fn column_names(with_guidance_text: bool) -> Vec<String> {
     let mut cols: Vec<String> = [
@@ -84,22 +99,10 @@ pub fn column_names(with_guidance_text: bool) -> Vec<String> {
     .collect();
     cols.extend(Analyte::ALL.iter().map(|a| a.canonical_column()));
     cols.extend(
-        [
-            "anemia",
-            "hb_threshold_g_dl",
-            "severity",
-            "morphology",
-            "inflammation",
-            "iron_status",
-            "classification",
-            "flags",
-            "recommended_tests",
-            "guidance",
-            "evidence",
-            "ruleset_version",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        DECISION_COLUMNS
+            .iter()
+            .chain(&["evidence", "ruleset_version"])
+            .map(|s| s.to_string()),
     );
     if with_guidance_text {
         cols.push("guidance_text".to_string());
