@@ -101,7 +101,7 @@ pub fn column_names(with_guidance_text: bool) -> Vec<String> {
     cols.extend(
         DECISION_COLUMNS
             .iter()
-            .chain(&["evidence", "ruleset_version"])
+            .chain(&["evidence", "ruleset_version", "ruleset_checksum"])
             .map(|s| s.to_string()),
     );
     if with_guidance_text {
@@ -157,6 +157,7 @@ pub fn render_row(
     ));
     f.push(Field::List(outcome.evidence.clone(), " | "));
     f.push(Field::Text(rs.version.clone()));
+    f.push(Field::Text(rs.checksum.clone()));
     if with_guidance_text {
         f.push(Field::List(
             guidance_ids

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::common::{engine, fixture, read, root, settings, stderr, stdout};
 
 /// Output columns in the order interface.md lists them.
-const SPEC_COLUMNS: [&str; 39] = [
+const SPEC_COLUMNS: [&str; 40] = [
     "patient_id",
     "specimen_id",
     "collected_at",
@@ -54,6 +54,7 @@ const SPEC_COLUMNS: [&str; 39] = [
     "guidance",
     "evidence",
     "ruleset_version",
+    "ruleset_checksum",
 ];
 
 /// Panels in tests/fixtures/cases.csv.
