@@ -34,6 +34,8 @@ pub fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path(root().join("snapshots"));
     s.set_prepend_module_to_snapshot(false);
+    // The checkout path first: it may itself lie below /tmp (CI clones anywhere).
+    s.add_filter(&regex_escape(&root().display().to_string()), "[ROOT]");
     s.add_filter(r"elapsed: [0-9.]+ s", "elapsed: [ELAPSED] s");
     s.add_filter(
         r#""elapsed_seconds": [0-9.e-]+"#,
@@ -41,7 +43,6 @@ pub fn settings() -> insta::Settings {
     );
     s.add_filter(r"/tmp/[^\s,:)]+/", "[TMP]/");
     s.add_filter(r"\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.add_filter(&regex_escape(&root().display().to_string()), "[ROOT]");
     s.add_filter(r"anemia-engine \d+\.\d+\.\d+", "anemia-engine [VERSION]");
     s.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[CHECKSUM]");
     s
