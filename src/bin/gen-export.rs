@@ -179,7 +179,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
@@ -704,12 +704,11 @@ impl Panel {
                 }
             }
         }
-        if rng.chance(0.97) {
-            v[RBC] = Value::Number(rbc);
-            v[MCV] = Value::Number(mcv);
-        } else if scenario == S::ThalassemiaTrait
-            || scenario == S::B12FolateAnemia
-            || scenario == S::IronDeficiencyAnemia
+        if rng.chance(0.97)
+            || matches!(
+                scenario,
+                S::ThalassemiaTrait | S::B12FolateAnemia | S::IronDeficiencyAnemia
+            )
         {
             v[RBC] = Value::Number(rbc);
             v[MCV] = Value::Number(mcv);

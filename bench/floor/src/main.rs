@@ -1,0 +1,174 @@
+//! The benchmark floor (issue 6): what polars' streaming engine alone costs to read a wide
+//! export and write it again, so the engine's time can be stated as a ratio to it.
+//!
+//! `bench-floor INPUT.csv OUTPUT.parquet|OUTPUT.csv [--text]`
+//!
+//! Every column is read as text (as the engine must: cells hold `<5`, `12.1 L`, `hemolyzed`),
+//! the analyte columns are parsed to numbers, and a handful of rule-like columns are derived
+//! with when/then expressions; the result is streamed to the output file. No classification,
+//! no evidence strings, no rejects: this is the floor of issue 6.
+//!
+//! `--text` adds two text columns about as long as the engine's `evidence` and `guidance`
+//! (about 540 and 80 bytes a row, each quoting the row's values), to show what writing that
+//! much text costs polars itself. It is not the floor; the benchmark reports it beside it.
+
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Result};
+use polars::prelude::*;
+
+const ANALYTES: [&str; 18] = [
+    "hb_g_dl",
+    "rbc_10e12_l",
+    "mcv_fl",
+    "rdw_pct",
+    "retic_pct",
+    "ferritin_ug_l",
+    "iron_ug_dl",
+    "tibc_ug_dl",
+    "transferrin_mg_dl",
+    "tsat_pct",
+    "stfr_mg_l",
+    "crp_mg_l",
+    "esr_mm_h",
+    "b12_pg_ml",
+    "folate_ng_ml",
+    "calcium_mg_dl",
+    "creatinine_mg_dl",
+    "egfr_ml_min_1_73m2",
+];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (input, output, text) = match args.as_slice() {
+        [input, output] => (input, output, false),
+        [input, output, flag] if flag == "--text" => (input, output, true),
+        _ => bail!("usage: bench-floor INPUT.csv OUTPUT.parquet|OUTPUT.csv [--text]"),
+    };
+    let started = Instant::now();
+    let lf = LazyCsvReader::new(PlRefPath::new(input.as_str()))
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .map_err(|e| anyhow!("scanning {input}: {e}"))?;
+    let schema = lf.clone().collect_schema()?;
+    let present: Vec<&str> = ANALYTES
+        .iter()
+        .copied()
+        .filter(|a| schema.contains(a))
+        .collect();
+
+    let mut exprs: Vec<Expr> = vec![
+        col("patient_id"),
+        col("specimen_id"),
+        col("collected_at"),
+        col("sex"),
+        col("age_years").cast(DataType::Float64).alias("age_years"),
+    ];
+    exprs.extend(
+        present
+            .iter()
+            .map(|a| col(*a).cast(DataType::Float64).alias(*a)),
+    );
+    let hb = || col("hb_g_dl").cast(DataType::Float64);
+    let mcv = || col("mcv_fl").cast(DataType::Float64);
+    let ferritin = || col("ferritin_ug_l").cast(DataType::Float64);
+    let crp = || col("crp_mg_l").cast(DataType::Float64);
+    let b12 = || col("b12_pg_ml").cast(DataType::Float64);
+    let anemia = || {
+        when(col("sex").eq(lit("F")))
+            .then(hb().lt(lit(12.0)))
+            .when(col("sex").eq(lit("M")))
+            .then(hb().lt(lit(13.0)))
+            .otherwise(lit(NULL).cast(DataType::Boolean))
+    };
+    exprs.push(anemia().alias("anemia"));
+    exprs.push(
+        when(mcv().lt(lit(80.0)))
+            .then(lit("microcytic"))
+            .when(mcv().gt(lit(100.0)))
+            .then(lit("macrocytic"))
+            .when(mcv().is_not_null())
+            .then(lit("normocytic"))
+            .otherwise(lit("unknown"))
+            .alias("morphology"),
+    );
+    exprs.push(
+        when(crp().gt(lit(5.0)))
+            .then(lit("present"))
+            .when(crp().is_not_null())
+            .then(lit("absent"))
+            .otherwise(lit("unknown"))
+            .alias("inflammation"),
+    );
+    exprs.push(
+        when(ferritin().lt(lit(30.0)))
+            .then(lit("deficient"))
+            .when(ferritin().is_not_null())
+            .then(lit("adequate"))
+            .otherwise(lit("unknown"))
+            .alias("iron_status"),
+    );
+    exprs.push(
+        when(anemia().and(b12().lt(lit(200.0))))
+            .then(lit("b12_folate_deficiency_anemia"))
+            .when(anemia().and(ferritin().lt(lit(30.0))))
+            .then(lit("iron_deficiency_anemia"))
+            .when(anemia().and(crp().gt(lit(5.0))))
+            .then(lit("anemia_of_inflammation"))
+            .when(anemia())
+            .then(lit("anemia_other"))
+            .when(anemia().not())
+            .then(lit("no_anemia"))
+            .otherwise(lit("insufficient_data"))
+            .alias("classification"),
+    );
+    exprs.push(
+        hb().is_null()
+            .and(col("hb_g_dl").is_not_null())
+            .alias("hb_not_numeric"),
+    );
+    if text {
+        // One clause per analyte, each quoting the raw cell: like an evidence line.
+        let mut evidence = lit("");
+        for (i, a) in present.iter().enumerate() {
+            evidence = evidence
+                + lit(format!(
+                    "{}RULE-{:03} {a} ",
+                    if i > 0 { " | " } else { "" },
+                    i + 1
+                ))
+                + col(*a).fill_null(lit("NA"))
+                + lit(" against its cutoff");
+        }
+        exprs.push(evidence.alias("evidence_like"));
+        exprs.push(
+            (col("sex").fill_null(lit("U"))
+                + lit(";anemia.iron.oral;back_pain.treat_both;back_pain.nonpharmacological;back_pain.red_flags"))
+            .alias("guidance_like"),
+        );
+    }
+
+    let format = if output.ends_with(".parquet") {
+        FileWriteFormat::Parquet(Arc::new(ParquetWriteOptions::default()))
+    } else if output.ends_with(".csv") {
+        FileWriteFormat::Csv(CsvWriterOptions::default())
+    } else {
+        bail!("output must end in .parquet or .csv: {output}");
+    };
+    lf.select(exprs)
+        .sink(
+            SinkDestination::File {
+                target: SinkTarget::Path(PlRefPath::new(output.as_str())),
+            },
+            format,
+            UnifiedSinkArgs::default(),
+        )?
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| anyhow!("writing {output}: {e}"))?;
+    eprintln!(
+        "bench-floor: {input} -> {output} in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

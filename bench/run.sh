@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The scale benchmark of issue 6: generates wide exports, runs the floor (a polars streaming
+# read + Parquet write of the same file without classification) and the engine to Parquet,
+# CSV and NDJSON, and writes the results table into BENCHMARKS.md.
+#
+#   bench/run.sh                      # 1M rows (best of 2 runs) and 10M rows (1 run)
+#   BENCH_SIZES="1000000 3000000" BENCH_REPEAT=1 bench/run.sh
+#
+# Environment:
+#   BENCH_DIR      scratch directory for exports and outputs (default /tmp/anemia-bench)
+#   BENCH_SIZES    row counts, smallest first (default "1000000 10000000")
+#   BENCH_REPEAT   runs of each measurement up to 1M rows; the table shows the fastest (default 2)
+#   BENCH_REPEAT_LARGE  runs of each measurement above 1M rows (default 1)
+#   BENCH_SEED     generator seed (default 1)
+#   BENCH_FORMATS  engine outputs (default "parquet csv ndjson")
+#   BENCH_CLEAN    1: generate exports without messy cells (default 0: --messy)
+#   BENCH_WRITE    0: do not touch BENCHMARKS.md (default 1)
+#   BENCH_FLOOR_TEXT  0: skip "floor-text-parquet", the floor plus two text columns as long as
+#                  the engine's evidence and guidance (default 1; reported beside the floor)
+#
+# The floor is bench/floor (bench-floor INPUT OUTPUT): a polars streaming read with every column
+# as text, the analytes parsed, a few when/then columns, and a Parquet sink.
+#
+# Wall time, CPU time and max RSS come from /usr/bin/time -v. Peak anonymous memory is the
+# largest RssAnon of the measured process, sampled from /proc/PID/status every 100 ms: polars
+# memory-maps its input, so RSS also counts file-backed pages that are not the program's own.
+# Timings are never asserted by tests; this script only records them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-/tmp/anemia-bench}
+BENCH_SIZES=${BENCH_SIZES:-"1000000 10000000"}
+BENCH_REPEAT=${BENCH_REPEAT:-2}
+BENCH_REPEAT_LARGE=${BENCH_REPEAT_LARGE:-1}
+BENCH_SEED=${BENCH_SEED:-1}
+BENCH_FORMATS=${BENCH_FORMATS:-"parquet csv ndjson"}
+BENCH_CLEAN=${BENCH_CLEAN:-0}
+BENCH_WRITE=${BENCH_WRITE:-1}
+BENCH_FLOOR_TEXT=${BENCH_FLOOR_TEXT:-1}
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (Debian package: time)"
+mkdir -p "$BENCH_DIR/out"
+RESULTS="$BENCH_DIR/results.tsv"
+EXPORTS="$BENCH_DIR/exports.tsv"
+: >"$RESULTS"
+: >"$EXPORTS"
+
+# ---- build -------------------------------------------------------------------------------
+log "building the engine and gen-export (release)"
+(cd "$ROOT" && cargo build --release --bins --quiet)
+log "building the floor (bench/floor, own target directory)"
+CARGO_TARGET_DIR="$ROOT/bench/floor/target" \
+    cargo build --release --quiet --manifest-path "$ROOT/bench/floor/Cargo.toml"
+# Copies, so that a rebuild in the checkout during the run does not change what is measured.
+src_digest=$(cd "$ROOT" && find src -type f -name '*.rs' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+mkdir -p "$BENCH_DIR/bin"
+cp "$ROOT/target/release/anemia-engine" "$ROOT/target/release/gen-export" \
+    "$ROOT/bench/floor/target/release/bench-floor" "$BENCH_DIR/bin/"
+ENGINE="$BENCH_DIR/bin/anemia-engine"
+GEN="$BENCH_DIR/bin/gen-export"
+FLOOR="$BENCH_DIR/bin/bench-floor"
+
+# ---- measurement -------------------------------------------------------------------------
+# measure SIZE WHAT RUN OUTPUT CMD...: runs CMD under /usr/bin/time, samples RssAnon, appends
+# a line to $RESULTS: size what run wall_s user_s sys_s cpu_pct peak_anon_kib max_rss_kib
+# out_bytes other_cpu_pct (CPU used by other processes during the run, % of one core: other
+# work on the machine skews a run, and this says by how much)
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+measure() {
+    local size=$1 what=$2 run=$3 output=$4
+    shift 4
+    local tfile="$BENCH_DIR/time.$$" busy_before busy_after
+    busy_before=$(cpu_busy)
+    /usr/bin/time -v -o "$tfile" "$@" &
+    local tpid=$! child="" peak=0 key value rest
+    while kill -0 "$tpid" 2>/dev/null; do
+        if [[ -z $child ]]; then
+            # The file has no trailing newline: read assigns, then reports end of file.
+            read -r child rest <"/proc/$tpid/task/$tpid/children" 2>/dev/null || true
+        fi
+        if [[ -n $child && -r /proc/$child/status ]]; then
+            while read -r key value rest; do
+                if [[ $key == RssAnon: ]]; then
+                    ((value > peak)) && peak=$value
+                    break
+                fi
+            done <"/proc/$child/status" 2>/dev/null || true
+        fi
+        sleep 0.1
+    done
+    local status=0
+    wait "$tpid" || status=$?
+    busy_after=$(cpu_busy)
+    ((status == 0)) || { cat "$tfile" >&2; die "$what on $size rows failed (exit $status)"; }
+    local wall user sys cpu rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
+        n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tfile")
+    user=$(awk -F': ' '/User time/ {print $2}' "$tfile")
+    sys=$(awk -F': ' '/System time/ {print $2}' "$tfile")
+    cpu=$(awk -F': ' '/Percent of CPU/ {sub("%", "", $2); print $2}' "$tfile")
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tfile")
+    # CPU used by everything else on the machine during the run, in % of one core.
+    local other
+    other=$(awk -v b="$busy_before" -v a="$busy_after" -v u="$user" -v s="$sys" -v w="$wall" \
+        'BEGIN { o = ((a - b) / 100 - u - s) / w * 100; printf "%.0f", (o < 0 ? 0 : o) }')
+    local bytes=0
+    [[ -e $output ]] && bytes=$(stat -c %s "$output")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$size" "$what" "$run" "$wall" "$user" "$sys" "$cpu" "$peak" "$rss" "$bytes" "$other" >>"$RESULTS"
+    log "$what, $size rows, run $run: ${wall}s wall, ${cpu}% CPU, peak anon $((peak / 1024)) MiB, max RSS $((rss / 1024)) MiB, other work ${other}% of a core"
+    rm -f "$tfile"
+}
+
+# ---- exports -----------------------------------------------------------------------------
+messy_flag="--messy"
+[[ $BENCH_CLEAN == 1 ]] && messy_flag=""
+gen_id=$(sha256sum "$GEN" | cut -c1-16)
+declare -A EXPORT
+for n in $BENCH_SIZES; do
+    f="$BENCH_DIR/wide_${n}_seed${BENCH_SEED}${messy_flag:+_messy}.csv"
+    stamp="gen-export $gen_id --rows $n --seed $BENCH_SEED $messy_flag"
+    if [[ -s $f && -e $f.stamp && $(cat "$f.stamp") == "$stamp" ]]; then
+        log "reusing $f"
+    else
+        need=$((n * 120 / 1000000 + 200))
+        avail=$(df -Pm "$BENCH_DIR" | awk 'NR == 2 {print $4}')
+        ((avail > need * 12)) || die "$BENCH_DIR has $avail MB free; $n rows need about $((need * 12)) MB (export + largest output)"
+        log "generating $n rows into $f"
+        measure "$n" gen-export 1 "$f" "$GEN" --rows "$n" --seed "$BENCH_SEED" $messy_flag -o "$f"
+        tail -n 1 "$RESULTS" | cut -f4 >"$f.seconds"
+        echo "$stamp" >"$f.stamp"
+    fi
+    EXPORT[$n]=$f
+    printf '%s\t%s\t%s\n' "$n" "$(stat -c %s "$f")" "$(cat "$f.seconds" 2>/dev/null || echo '?')" >>"$EXPORTS"
+done
+
+# ---- runs --------------------------------------------------------------------------------
+for n in $BENCH_SIZES; do
+    f=${EXPORT[$n]}
+    cat "$f" >/dev/null # warm the page cache: every run reads the file from memory
+    repeat=$BENCH_REPEAT
+    ((n > 1000000)) && repeat=$BENCH_REPEAT_LARGE
+    for run in $(seq 1 "$repeat"); do
+        out="$BENCH_DIR/out/floor.parquet"
+        measure "$n" floor-parquet "$run" "$out" "$FLOOR" "$f" "$out"
+        rm -f "$out"
+        if [[ $BENCH_FLOOR_TEXT == 1 ]]; then
+            measure "$n" floor-text-parquet "$run" "$out" "$FLOOR" "$f" "$out" --text
+            rm -f "$out"
+        fi
+        for fmt in $BENCH_FORMATS; do
+            out="$BENCH_DIR/out/result.$fmt"
+            summary="$BENCH_DIR/out/summary.json"
+            measure "$n" "engine-$fmt" "$run" "$out" \
+                "$ENGINE" classify "$f" -o "$out" --summary "$summary" --quiet
+            grep -q '"ledger_balanced": true' "$summary" || die "ledger not balanced: $summary"
+            cp "$summary" "$BENCH_DIR/summary_${n}_${fmt}.json"
+            rm -f "$out" "$BENCH_DIR/out/result.rejects.csv" "$summary"
+        done
+    done
+done
+
+# ---- report ------------------------------------------------------------------------------
+cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+mem_total=$(free -g | awk '/^Mem:/ {print $2}')
+report="$BENCH_DIR/report.md"
+{
+    echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by \`bench/run.sh\`: the fastest of $BENCH_REPEAT runs up to 1M rows"
+    echo "and of $BENCH_REPEAT_LARGE above (peak memory: the largest), on exports from"
+    echo "\`gen-export --seed $BENCH_SEED $messy_flag\` with the page cache warm. \"other work\" is the CPU that"
+    echo "other processes used during the run, in % of one core."
+    echo
+    echo "Machine: $(nproc) cores ($cpu_model), ${mem_total} GiB RAM, $(uname -sr),"
+    echo "engine sources (src/) digest $src_digest,"
+    echo "$(rustc -V), polars $(awk '/^name = "polars"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")."
+    echo
+    echo '| rows | export | run | wall s | rows/s | × floor | CPU % | peak anon MiB | max RSS MiB | output MB | other work % |'
+    echo '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+    awk -F'\t' -v sizes="$BENCH_SIZES" '
+        BEGIN { ns = split(sizes, S, " ") }
+        FNR == NR { exportbytes[$1] = $2; next }
+        $2 == "gen-export" { next }
+        {
+            k = $1 SUBSEP $2
+            if (!(k in wall) || $4 < wall[k]) { wall[k] = $4; cpu[k] = $7; other[k] = $11 }
+            if ($8 > anon[k]) anon[k] = $8
+            if ($9 > rss[k]) rss[k] = $9
+            bytes[k] = $10
+            if (!(($2) in seen)) { seen[$2] = 1; order[++no] = $2 }
+        }
+        END {
+            for (i = 1; i <= ns; i++) {
+                n = S[i]; fk = n SUBSEP "floor-parquet"
+                for (j = 1; j <= no; j++) {
+                    w = order[j]; k = n SUBSEP w
+                    if (!(k in wall)) continue
+                    ratio = (fk in wall && wall[fk] > 0) ? sprintf("%.2f", wall[k] / wall[fk]) : "–"
+                    size = (n in exportbytes) ? sprintf("%.0f MB", exportbytes[n] / 1e6) : ""
+                    printf "| %s | %s | %s | %.2f | %.0f | %s | %s | %.0f | %.0f | %.0f | %s |\n",
+                        n, (j == 1 ? size : ""), w, wall[k], n / wall[k], ratio, cpu[k],
+                        anon[k] / 1024, rss[k] / 1024, bytes[k] / 1e6, other[k]
+                }
+            }
+        }' "$EXPORTS" "$RESULTS"
+    echo
+    awk -F'\t' -v sizes="$BENCH_SIZES" '
+        BEGIN { ns = split(sizes, S, " "); small = S[1]; big = S[ns] }
+        $2 == "gen-export" { next }
+        {
+            k = $1 SUBSEP $2
+            if (!(k in wall) || $4 < wall[k]) wall[k] = $4
+            if ($8 > anon[k]) anon[k] = $8
+        }
+        function verdict(ok) { return ok ? "**met**" : "**not met**" }
+        END {
+            f = wall[big, "floor-parquet"]; p = wall[big, "engine-parquet"]
+            printf "Targets at %s rows (issue 6):\n\n", big
+            if (f > 0 && p > 0)
+                printf "- Parquet ≤ 1.5× floor: %.2f× (%.1f s vs %.1f s) — %s\n", p / f, p, f, verdict(p / f <= 1.5)
+            worst = 0
+            for (k in anon) { split(k, kk, SUBSEP); if (kk[1] == big && kk[2] ~ /^engine-/ && anon[k] > worst) worst = anon[k] }
+            printf "- peak anonymous memory ≤ 1 GiB: %.0f MiB (largest of the engine runs) — %s\n", worst / 1024, verdict(worst <= 1048576)
+            if (small != big) {
+                line = ""; ok = 1
+                for (k in anon) {
+                    split(k, kk, SUBSEP)
+                    if (kk[1] != big || kk[2] !~ /^engine-/) continue
+                    r = anon[k] / anon[small, kk[2]]
+                    if (r > 1.5) ok = 0
+                    line = line sprintf("%s %.2f×, ", substr(kk[2], 8), r)
+                }
+                sub(/, $/, "", line)
+                printf "- peak anonymous memory %s → %s rows within 1.5×: %s — %s\n", small, big, line, verdict(ok)
+            }
+            if (p > 0) {
+                c = wall[big, "engine-csv"]; n = wall[big, "engine-ndjson"]
+                if (c > 0) printf "- CSV ≤ 2× Parquet: %.2f× — %s\n", c / p, verdict(c / p <= 2)
+                if (n > 0) printf "- NDJSON ≤ 2× Parquet: %.2f× — %s\n", n / p, verdict(n / p <= 2)
+            }
+        }' "$RESULTS"
+    echo
+    awk -F'\t' 'BEGIN { printf "Generating the exports (`gen-export`, one thread, constant memory): " }
+        { printf "%s%s rows in %s s (%.0f MB)", (NR > 1 ? ", " : ""), $1, $3, $2 / 1e6 }
+        END { print "." }' "$EXPORTS"
+} >"$report"
+cat "$report"
+
+if [[ $BENCH_WRITE == 1 ]]; then
+    md="$ROOT/BENCHMARKS.md"
+    begin='<!-- bench/run.sh results: begin -->'
+    end='<!-- bench/run.sh results: end -->'
+    if [[ -f $md ]] && grep -qF "$begin" "$md" && grep -qF "$end" "$md"; then
+        awk -v begin="$begin" -v end="$end" -v report="$report" '
+            $0 == begin { print; while ((getline line < report) > 0) print line; skip = 1; next }
+            $0 == end { skip = 0 }
+            !skip { print }' "$md" >"$md.tmp"
+        mv "$md.tmp" "$md"
+    else
+        { echo "# Benchmarks"; echo; echo "$begin"; cat "$report"; echo "$end"; } >"$md"
+    fi
+    log "results written into $md"
+fi
