@@ -50,7 +50,8 @@ report="$DIR/profile.md"
         echo "Top self time:"
         echo
         echo '```'
-        grep '%' "$DIR/$fmt.self.txt" | head -12 | sed -E 's/( +-)+ *$//; s/ {2,}/  /g' | cut -c1-120
+        # awk rather than head: an early-closing pipe would end the script (pipefail).
+        awk '/%/ && n++ < 12' "$DIR/$fmt.self.txt" | sed -E 's/( +-)+ *$//; s/ {2,}/  /g' | cut -c1-120
         echo '```'
         echo
     done

@@ -125,9 +125,10 @@ for n in $BENCH_SIZES; do
     if [[ -s $f && -e $f.stamp && $(cat "$f.stamp") == "$stamp" ]]; then
         log "reusing $f"
     else
-        need=$((n * 120 / 1000000 + 200))
+        # The export is about 110 bytes a row, the NDJSON output about 1.6 KB a row.
+        need=$((n * 1800 / 1000000 + 500))
         avail=$(df -Pm "$BENCH_DIR" | awk 'NR == 2 {print $4}')
-        ((avail > need * 12)) || die "$BENCH_DIR has $avail MB free; $n rows need about $((need * 12)) MB (export + largest output)"
+        ((avail > need)) || die "$BENCH_DIR has $avail MB free; $n rows need about $need MB (export + largest output)"
         log "generating $n rows into $f"
         measure "$n" gen-export 1 "$f" "$GEN" --rows "$n" --seed "$BENCH_SEED" $messy_flag -o "$f"
         tail -n 1 "$RESULTS" | cut -f4 >"$f.seconds"

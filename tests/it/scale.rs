@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::root;
 
-/// Rows of the generated export: large enough for hundreds of batches of 1000 rows and several
-/// Parquet row groups, small enough for the debug build (about 25 s for both runs on 2 cores).
+/// Rows of the generated export: large enough for 200 batches of 1000 rows against one batch of
+/// all of them, small enough for the debug build (the test takes about 40 s on 2 cores).
 const ROWS: u64 = 200_000;
 
 const LABELS: [&str; 12] = [
