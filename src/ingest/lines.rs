@@ -40,6 +40,26 @@ impl LineIndex {
     }
 }
 
+/// Reads the next record; returns its physical line, or None at the end of the input. A read
+/// error names the file and the line where reading stopped.
+pub fn next_record<R: Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    index: &LineIndex,
+    file: &str,
+) -> Result<Option<u64>, crate::error::RunError> {
+    let more = reader
+        .read_byte_record(record)
+        .map_err(|e| crate::error::RunError::Read {
+            file: file.to_string(),
+            line: e
+                .position()
+                .map_or_else(|| index.lines_read(), |p| index.line_at(p.byte())),
+            message: format!("cannot read: {e}"),
+        })?;
+    Ok(more.then(|| record.position().map_or(0, |p| index.line_at(p.byte()))))
+}
+
 /// A reader that records line starts as bytes pass through it.
 pub struct LineTracked<R> {
     inner: R,

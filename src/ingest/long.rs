@@ -225,25 +225,10 @@ impl LongReader {
         let mut results: Vec<LongResult> = Vec::new();
         let mut record = csv::ByteRecord::new();
         let mut data_rows = 0u64;
-        loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut record)
-                .map_err(|e| RunError::Read {
-                    file: self.name.clone(),
-                    line: e.position().map_or_else(
-                        || self.line_index.lines_read(),
-                        |p| self.line_index.line_at(p.byte()),
-                    ),
-                    message: format!("cannot read: {e}"),
-                })?;
-            if !more {
-                break;
-            }
+        while let Some(line) =
+            super::lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
+        {
             data_rows += 1;
-            let line = record
-                .position()
-                .map_or(0, |p| self.line_index.line_at(p.byte()));
             let fields: Vec<String> = record
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())

@@ -3,7 +3,7 @@
 
 pub mod context;
 mod header;
-mod lines;
+pub(crate) mod lines;
 pub mod long;
 pub mod mapping;
 mod wide;

@@ -89,25 +89,16 @@ impl WideReader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         for _ in 0..max {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .map_err(|e| RunError::Read {
-                    file: self.name.clone(),
-                    line: e.position().map_or_else(
-                        || self.line_index.lines_read(),
-                        |p| self.line_index.line_at(p.byte()),
-                    ),
-                    message: format!("cannot read: {e}"),
-                })?;
-            if !more {
+            let Some(line) = super::lines::next_record(
+                &mut self.reader,
+                &mut self.record,
+                &self.line_index,
+                &self.name,
+            )?
+            else {
                 return Ok(false);
-            }
+            };
             self.data_rows += 1;
-            let line = self
-                .record
-                .position()
-                .map_or(0, |p| self.line_index.line_at(p.byte()));
             self.fields.clear();
             self.fields.extend(
                 self.record
