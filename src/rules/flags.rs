@@ -1,12 +1,12 @@
 //! FLAG: mixed states MCV alone misses, safety and back-pain flags (clinical rules §6).
 
 use crate::analyte::Analyte;
-use crate::codes::{Condition, Flag, Label, Medication, TestCode};
+use crate::codes::{Condition, Flag, Medication, TestCode};
 use crate::panel::BackPain;
 
 use super::{inflammation, morphology, num, show, Eval, IronStatus, Morphology, Severity};
 
-pub(crate) fn evaluate(e: &mut Eval, in_scope: bool, _label: Label) {
+pub(crate) fn evaluate(e: &mut Eval, in_scope: bool) {
     safety(e);
     if !in_scope {
         return;

@@ -195,7 +195,7 @@ pub fn evaluate(panel: &Panel, rs: &Ruleset) -> Outcome {
         Label::InsufficientData
     };
     e.note(format!("CLASS-001 {classification}"));
-    flags::evaluate(&mut e, in_scope, classification);
+    flags::evaluate(&mut e, in_scope);
     if in_scope {
         tests_recommended::evaluate(&mut e, classification);
     }
