@@ -17,6 +17,7 @@ pub mod error;
 pub mod guidance;
 pub mod impact;
 pub mod ingest;
+pub mod numfmt;
 pub mod panel;
 pub mod pipeline;
 pub mod report;

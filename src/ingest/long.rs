@@ -451,7 +451,7 @@ impl LongReader {
                         notes.push(format!(
                             "{a} from specimen {} collected {} day(s) {} specimen {}",
                             s.id,
-                            crate::rules::num(days.abs()),
+                            crate::numfmt::num(days.abs()),
                             if days < 0.0 { "before" } else { "after" },
                             anchor.id
                         ));
@@ -494,7 +494,7 @@ impl LongReader {
                 }
                 let notes = vec![format!(
                     "no haemoglobin result of this patient within {} day(s) of specimen {}: panel formed from it alone",
-                    crate::rules::num(self.window_seconds / 86_400.0),
+                    crate::numfmt::num(self.window_seconds / 86_400.0),
                     s.id
                 )];
                 let panel = self.build_panel(

@@ -17,6 +17,8 @@ use crate::codes::{Flag, Label, TestCode};
 use crate::panel::{Panel, Sex};
 use crate::ruleset::Ruleset;
 
+pub use crate::numfmt::{num, show};
+
 macro_rules! state_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -132,22 +134,6 @@ impl<'a> Eval<'a> {
     pub fn measure(&self, a: Analyte) -> Option<Measure> {
         self.panel.cell(a).measure()
     }
-}
-
-/// Formats a number for evidence: rounded to 2 decimals, trailing zeros dropped.
-pub fn num(x: f64) -> String {
-    // The shortest representation of the rounded value is its 2-decimal form without
-    // trailing zeros (and much cheaper than exact fixed-precision formatting).
-    let rounded = (x * 100.0).round() / 100.0;
-    if rounded == 0.0 {
-        return "0".to_string();
-    }
-    format!("{rounded}")
-}
-
-/// A measure as quoted in evidence (`<10`, `12.3`).
-pub fn show(m: Measure) -> String {
-    format!("{}{}", m.censor.prefix(), num(m.value))
 }
 
 /// Evaluates one panel. Pure: the same panel and ruleset always give the same outcome.
