@@ -5,54 +5,31 @@ use serde::Serialize;
 
 use crate::analyte::Analyte;
 use crate::cell::Cell;
-use crate::codes::Flag;
 use crate::error::{ConfigError, RunError};
 use crate::guidance;
 use crate::ingest::{Column, HeaderMap, IngestOptions, Input, InputReader, RowOutcome};
 use crate::panel::{Panel, Pregnancy, Sex};
-use crate::rules::registry::{rule_by_id, RuleMeta, RULES};
+use crate::rules::registry::{self, rule_by_id, RuleView};
 use crate::rules::{self, num, show, Outcome};
 use crate::ruleset::{GuidanceEntry, Ruleset, RulesetOrigin};
+use crate::vocab::{Flag, RuleId};
 
-/// The rule that raises each flag.
+/// The rule that raises a flag (every flag has one: checked by the registry tests).
 pub fn flag_rule(flag: Flag) -> &'static str {
-    match flag {
-        Flag::IronDeficiencyNormalMcv => "FLAG-001",
-        Flag::B12FolateDeficiencyNormalMcv => "FLAG-002",
-        Flag::HighRdwNormalMcv => "FLAG-003",
-        Flag::MicrocytosisWithoutIronDeficiency => "FLAG-004",
-        Flag::ThalassemiaTraitPattern => "FLAG-005",
-        Flag::SevereAnemiaTransfusionThreshold => "FLAG-006",
-        Flag::MyelomaScreenSuggested => "FLAG-007",
-        Flag::VeryHighEsr => "FLAG-008",
-        Flag::NsaidCaution => "FLAG-009",
-        Flag::SteroidFractureRisk => "FLAG-010",
-        Flag::MaskedIronDeficiency => "IRON-003",
-        Flag::LowTsatAdequateFerritin => "IRON-004",
-        Flag::IronOverloadPattern => "IRON-007",
-        Flag::TsatDerived => "IRON-001",
-        Flag::PossibleCoexistingIronDeficiency => "CLASS-001",
-        Flag::InflammationPresumed => "INFLAM-004",
-        Flag::AgeMissing => "DATA-003",
-        Flag::AgeOutOfScope => "ANEMIA-005",
-        Flag::SexUnknown => "ANEMIA-004",
-        Flag::CensoredValue => "DATA-001",
-        Flag::ValueNotNumeric => "DATA-002",
-        Flag::AltitudeOutOfTable => "ANEMIA-002",
-    }
+    registry::rule_for_flag(flag).map_or("", |r| r.id.code())
 }
 
 #[derive(Serialize)]
 struct FlagInfo<'a> {
     code: &'a str,
     raised_by: &'a str,
-    rule: Option<&'a RuleMeta>,
+    rule: Option<RuleView>,
 }
 
 #[derive(Serialize)]
 struct Listing<'a> {
     ruleset_version: &'a str,
-    rules: &'a [RuleMeta],
+    rules: Vec<RuleView>,
     flags: Vec<FlagInfo<'a>>,
     guidance: &'a [GuidanceEntry],
 }
@@ -62,12 +39,12 @@ pub fn rules_command(rs: &Ruleset, id: Option<&str>, json: bool) -> Result<Strin
     let flag_info = |f: Flag| FlagInfo {
         code: f.code(),
         raised_by: flag_rule(f),
-        rule: rule_by_id(flag_rule(f)),
+        rule: rule_by_id(flag_rule(f)).map(|r| r.view(rs)),
     };
     let Some(id) = id else {
         let listing = Listing {
             ruleset_version: &rs.version,
-            rules: RULES,
+            rules: registry::rules().map(|r| r.view(rs)).collect(),
             flags: Flag::ALL.iter().map(|f| flag_info(*f)).collect(),
             guidance: &rs.guidance,
         };
@@ -76,7 +53,7 @@ pub fn rules_command(rs: &Ruleset, id: Option<&str>, json: bool) -> Result<Strin
                 .map_err(|e| ConfigError::Usage(e.to_string()));
         }
         let mut s = format!("Ruleset {}\n\nRULES\n", rs.version);
-        for r in RULES {
+        for r in registry::rules() {
             s.push_str(&format!("  {:<11} {}  [{}]\n", r.id, r.title, r.citation));
         }
         s.push_str("\nFLAGS\n");
@@ -96,11 +73,15 @@ pub fn rules_command(rs: &Ruleset, id: Option<&str>, json: bool) -> Result<Strin
     };
     if let Some(r) = rule_by_id(id) {
         return if json {
-            serde_json::to_string_pretty(r).map_err(|e| ConfigError::Usage(e.to_string()))
+            serde_json::to_string_pretty(&r.view(rs)).map_err(|e| ConfigError::Usage(e.to_string()))
         } else {
             Ok(format!(
                 "{}  {}\nfamily: {}\nrationale: {}\ncitation: {}\n",
-                r.id, r.title, r.family, r.rationale, r.citation
+                r.id,
+                r.title,
+                r.family,
+                r.rationale(rs),
+                r.citation
             ))
         };
     }
@@ -109,13 +90,13 @@ pub fn rules_command(rs: &Ruleset, id: Option<&str>, json: bool) -> Result<Strin
         return if json {
             serde_json::to_string_pretty(&info).map_err(|e| ConfigError::Usage(e.to_string()))
         } else {
-            let r = info.rule;
+            let r = info.rule.as_ref();
             Ok(format!(
                 "{}\nraised by: {} {}\nrationale: {}\ncitation: {}\n",
                 f.code(),
                 info.raised_by,
                 r.map_or("", |r| r.title),
-                r.map_or("", |r| r.rationale),
+                r.map_or("", |r| r.rationale.as_str()),
                 r.map_or("", |r| r.citation)
             ))
         };
@@ -268,9 +249,9 @@ struct ConversionTrace<'a> {
 
 /// How the haemoglobin cutoff was built: population row, adjustments, the cutoff used.
 #[derive(Serialize)]
-struct HbCutoffTrace<'a> {
-    population: Vec<&'a str>,
-    adjustments: Vec<&'a str>,
+struct HbCutoffTrace {
+    population: Vec<String>,
+    adjustments: Vec<String>,
     notes: Vec<String>,
     threshold_g_dl: Option<f64>,
 }
@@ -287,7 +268,7 @@ struct Trace<'a> {
     ruleset_origin: String,
     cells: Vec<CellTrace>,
     conversions: Vec<ConversionTrace<'a>>,
-    hb_cutoff: HbCutoffTrace<'a>,
+    hb_cutoff: HbCutoffTrace,
     steps: Vec<Step<'a>>,
     rules_without_evidence: Vec<&'static str>,
     anemia: Option<bool>,
@@ -307,8 +288,11 @@ struct Step<'a> {
     rule: &'a str,
     family: &'a str,
     title: &'a str,
-    evidence: &'a str,
+    evidence: String,
     citation: &'a str,
+    /// The evidence after the rule id (text rendering).
+    #[serde(skip)]
+    detail: &'a str,
 }
 
 #[derive(Serialize)]
@@ -713,10 +697,6 @@ struct Explained<'a> {
     cells: Vec<CellTrace>,
 }
 
-fn rule_id(line: &str) -> &str {
-    line.split_whitespace().next().unwrap_or("")
-}
-
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).map_or_else(
         |e| format!("{{\"error\": {:?}}}\n", e.to_string()),
@@ -730,15 +710,15 @@ fn render_trace(x: Explained, rs: &Ruleset, json: bool) -> String {
     let steps: Vec<Step> = o
         .evidence
         .iter()
-        .map(|line| {
-            let id = rule_id(line);
-            let meta = rule_by_id(id);
+        .map(|ev| {
+            let meta = registry::rule(ev.rule);
             Step {
-                rule: meta.map_or(id, |m| m.id),
+                rule: ev.rule.code(),
                 family: meta.map_or("", |m| m.family),
                 title: meta.map_or("", |m| m.title),
-                evidence: line,
+                evidence: ev.to_string(),
                 citation: meta.map_or("", |m| m.citation),
+                detail: &ev.text,
             }
         })
         .collect();
@@ -758,26 +738,21 @@ fn render_trace(x: Explained, rs: &Ruleset, json: bool) -> String {
             })
         })
         .collect();
-    let evidence_of = |id: &str| -> Vec<&str> {
-        o.evidence
-            .iter()
-            .map(String::as_str)
-            .filter(|l| rule_id(l) == id)
-            .collect()
-    };
+    let evidence_of =
+        |id: RuleId| -> Vec<String> { o.evidence_of(id).map(|e| e.to_string()).collect() };
     let mut hb_notes = Vec::new();
-    let out_of_scope = evidence_of("ANEMIA-005");
+    let out_of_scope = evidence_of(RuleId::Anemia005);
     if !out_of_scope.is_empty() {
         hb_notes.push(format!("no cutoff applied: {}", out_of_scope.join("; ")));
     } else {
-        if evidence_of("ANEMIA-002").is_empty() {
+        if evidence_of(RuleId::Anemia002).is_empty() {
             hb_notes.push(if p.altitude_m.is_none() {
                 "no elevation adjustment: no altitude_m given".to_string()
             } else {
                 "no elevation adjustment".to_string()
             });
         }
-        if evidence_of("ANEMIA-003").is_empty() {
+        if evidence_of(RuleId::Anemia003).is_empty() {
             hb_notes.push(
                 "no smoking adjustment: no cigarettes_per_day above 0 and no smoker = yes"
                     .to_string(),
@@ -788,18 +763,18 @@ fn render_trace(x: Explained, rs: &Ruleset, json: bool) -> String {
         }
     }
     let hb_cutoff = HbCutoffTrace {
-        population: evidence_of("ANEMIA-001"),
-        adjustments: evidence_of("ANEMIA-002")
+        population: evidence_of(RuleId::Anemia001),
+        adjustments: evidence_of(RuleId::Anemia002)
             .into_iter()
-            .chain(evidence_of("ANEMIA-003"))
+            .chain(evidence_of(RuleId::Anemia003))
             .collect(),
         notes: hb_notes,
         threshold_g_dl: o.hb_threshold_g_dl.map(|t| (t * 10.0).round() / 10.0),
     };
-    let rules_without_evidence = RULES
-        .iter()
+    let rules_without_evidence = registry::rules()
         .map(|r| r.id)
-        .filter(|id| !o.evidence.iter().any(|l| rule_id(l) == *id))
+        .filter(|id| o.evidence_of(*id).next().is_none())
+        .map(|id| id.code())
         .collect();
     let trace = Trace {
         source: x.source.to_string(),
@@ -830,8 +805,10 @@ fn render_trace(x: Explained, rs: &Ruleset, json: bool) -> String {
         guidance: ids
             .iter()
             .map(|id| GuidanceRef {
-                id,
-                title: rs.guidance_entry(id).map_or("", |g| g.title.as_str()),
+                id: id.code(),
+                title: rs
+                    .guidance_entry(id.code())
+                    .map_or("", |g| g.title.as_str()),
             })
             .collect(),
     };
@@ -920,11 +897,7 @@ fn render_text(t: &Trace) -> String {
 
     s.push_str("\nRules, in evaluation order\n");
     for (i, step) in t.steps.iter().enumerate() {
-        let text = step
-            .evidence
-            .strip_prefix(step.rule)
-            .unwrap_or(step.evidence)
-            .trim_start();
+        let text = step.detail;
         s.push_str(&format!(
             "  {:>2}. {} {}\n      {}\n      source: {}\n",
             i + 1,

@@ -10,7 +10,6 @@
 pub mod analyte;
 pub mod cell;
 pub mod cli;
-pub mod codes;
 pub mod commands;
 pub mod diff;
 pub mod error;
@@ -23,3 +22,4 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod ruleset;
+pub mod vocab;

@@ -2,50 +2,10 @@
 
 use crate::analyte::{Analyte, ANALYTE_COUNT};
 use crate::cell::Cell;
-use crate::codes::{Condition, Medication};
+use crate::vocab::{Condition, Medication};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sex {
-    Female,
-    Male,
-    Unknown,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pregnancy {
-    No,
-    Trimester1,
-    Trimester2,
-    Trimester3,
-    TrimesterUnknown,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackPain {
-    No,
-    Yes,
-    Acute,
-    Chronic,
-    /// Column absent, blank, or an unrecognised value.
-    Unknown,
-}
-
-impl BackPain {
-    /// Back pain was reported (`yes`, `acute`, `chronic`).
-    pub fn reported(self) -> bool {
-        matches!(self, BackPain::Yes | BackPain::Acute | BackPain::Chronic)
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            BackPain::No => "no",
-            BackPain::Yes => "yes",
-            BackPain::Acute => "acute",
-            BackPain::Chronic => "chronic",
-            BackPain::Unknown => "unknown",
-        }
-    }
-}
+// The context codes are part of the one vocabulary; the panel is where they are read.
+pub use crate::vocab::{BackPain, Pregnancy, Sex};
 
 /// Where a canonical value came from: the column's unit and the factor applied.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use tempfile::TempPath;
 
-use crate::codes::{Flag, Label};
 use crate::error::{ConfigError, RunError};
 use crate::guidance;
 use crate::ingest::{IngestOptions, Input, InputReader, NotAttached, Reject, RowOutcome};
@@ -17,6 +16,7 @@ use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summar
 use crate::report::{self, Encoder, Field, OutputFormat};
 use crate::rules;
 use crate::ruleset::Ruleset;
+use crate::vocab::{Flag, Label};
 
 /// Rows per batch: memory stays bounded by this, whatever the input size.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
@@ -118,7 +118,6 @@ pub fn classify(
     if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
-    guidance::check_catalog(rs)?;
     // Open every input first: header problems stop the run before any row is processed.
     let mut readers = Vec::with_capacity(opts.inputs.len());
     for (i, input) in opts.inputs.iter().enumerate() {

@@ -1,8 +1,8 @@
 //! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes).
 
 use crate::cell::parse_number;
-use crate::codes::{Condition, Medication};
 use crate::panel::{BackPain, Pregnancy, Sex};
+use crate::vocab::{Condition, Medication};
 
 pub fn sex(raw: &str) -> Sex {
     match raw.trim().to_ascii_lowercase().as_str() {

@@ -114,7 +114,7 @@ pub fn column_names(with_guidance_text: bool) -> Vec<String> {
 pub fn render_row(
     panel: &Panel,
     outcome: &Outcome,
-    guidance_ids: &[&str],
+    guidance_ids: &[crate::vocab::GuidanceId],
     rs: &Ruleset,
     with_guidance_text: bool,
 ) -> Vec<Field> {
@@ -155,14 +155,17 @@ pub fn render_row(
         guidance_ids.iter().map(|s| s.to_string()).collect(),
         ";",
     ));
-    f.push(Field::List(outcome.evidence.clone(), " | "));
+    f.push(Field::List(
+        outcome.evidence.iter().map(|e| e.to_string()).collect(),
+        " | ",
+    ));
     f.push(Field::Text(rs.version.clone()));
     f.push(Field::Text(rs.checksum.clone()));
     if with_guidance_text {
         f.push(Field::List(
             guidance_ids
                 .iter()
-                .map(|id| guidance::render_text(id, outcome, rs))
+                .map(|id| guidance::render_text(*id, outcome, rs))
                 .collect(),
             " | ",
         ));

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::codes::{Flag, Label};
 use crate::ingest::RejectReason;
+use crate::vocab::{Flag, Label};
 
 /// Row counts of one input.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

@@ -2,23 +2,91 @@
 
 use crate::analyte::Analyte;
 use crate::cell::Cell;
-use crate::codes::{Flag, TestCode};
-use crate::panel::{Pregnancy, Sex};
-use crate::ruleset::{AdjustmentKind, PregnancyKey, SexKey};
+use crate::ruleset::{AdjustmentKind, HbCutoffRow, PregnancyKey, SexKey};
+use crate::vocab::{Flag, Pregnancy, RuleId, Severity, Sex, TestCode};
 
-use super::{num, show, Eval, Severity};
+use super::registry::RuleMeta;
+use super::{num, show, RuleInput, Trail};
 
-pub(crate) fn evaluate(e: &mut Eval) {
-    let p = e.panel;
-    let t = &e.rs.thresholds;
+pub(crate) const RULES: &[RuleMeta] = &[
+    RuleMeta {
+        id: RuleId::Anemia001,
+        family: "ANEMIA",
+        title: "Haemoglobin cutoff by age, sex and pregnancy",
+        rationale_template: "The population row of hb_cutoffs.csv gives the anemia cutoff and severity bands; pregnancy implies female; age missing is treated as adult; above {hb_cutoff_extrapolated_above_years} y the adult cutoff is extrapolated.",
+        citation: "WHO 2024 Guideline on haemoglobin cutoffs to define anaemia in individuals and populations",
+        thresholds: &["pregnancy_min_age_years", "hb_cutoff_extrapolated_above_years"],
+        tables: &["hb_cutoffs.csv"],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Anemia002,
+        family: "ANEMIA",
+        title: "Elevation adjustment",
+        rationale_template: "Haemoglobin rises with altitude; the cutoff and every band edge are raised by the elevation band's adjustment. Beyond the table the last row is carried forward and flagged.",
+        citation: "WHO 2024 Guideline on haemoglobin cutoffs (elevation adjustment)",
+        thresholds: &[],
+        tables: &["hb_adjustments.csv"],
+        raises: &[Flag::AltitudeOutOfTable],
+    },
+    RuleMeta {
+        id: RuleId::Anemia003,
+        family: "ANEMIA",
+        title: "Smoking adjustment",
+        rationale_template: "Smoking raises haemoglobin; the cutoff and band edges are raised by the smoking band's adjustment; a count wins over the yes/no smoker column.",
+        citation: "WHO 2024 Guideline on haemoglobin cutoffs (smoking adjustment)",
+        thresholds: &["smoker_without_count_add"],
+        tables: &["hb_adjustments.csv"],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Anemia004,
+        family: "ANEMIA",
+        title: "Anemia and severity",
+        rationale_template: "Hb below the adjusted cutoff is anemia; the severity band is mild, moderate or severe. Between the female and male cutoffs with sex unknown, anemia status is unknown.",
+        citation: "WHO 2024 Guideline on haemoglobin cutoffs to define anaemia in individuals and populations",
+        thresholds: &[],
+        tables: &["hb_cutoffs.csv"],
+        raises: &[Flag::SexUnknown],
+    },
+    RuleMeta {
+        id: RuleId::Anemia005,
+        family: "ANEMIA",
+        title: "Age out of scope",
+        rationale_template: "Below {age_scope_min_months} months the haemoglobin cutoffs do not apply; only the safety flags are evaluated.",
+        citation: "WHO 2024 Guideline on haemoglobin cutoffs (ages 6 months and over)",
+        thresholds: &["age_scope_min_years"],
+        tables: &[],
+        raises: &[Flag::AgeOutOfScope],
+    },
+];
 
-    let pregnancy_applies = p.pregnancy != Pregnancy::No
-        && p.sex != Sex::Male
-        && p.age_years.is_none_or(|a| a >= t.pregnancy_min_age_years);
-    if pregnancy_applies {
-        e.sex = Sex::Female;
-    }
-    let pregnancy_key = if pregnancy_applies {
+/// The anemia decision.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct AnemiaFinding {
+    /// `None`: Hb missing, censored across the cutoff, or between the sex cutoffs.
+    pub anemia: Option<bool>,
+    /// The adjusted cutoff that decided, g/dL (with sex unknown and not anemic: the male one).
+    pub threshold_g_dl: Option<f64>,
+    pub severity: Option<Severity>,
+}
+
+/// ANEMIA-005: below the youngest age of the cutoffs nothing is interpreted.
+pub(crate) fn out_of_scope(input: &RuleInput, trail: &mut Trail) {
+    trail.flag(Flag::AgeOutOfScope);
+    trail.note(
+        RuleId::Anemia005,
+        format!(
+            "age {} y < {} y: out of scope; only safety flags evaluated",
+            num(input.panel.age_years.unwrap_or(0.0)),
+            num(input.rs.thresholds.age_scope_min_years)
+        ),
+    );
+}
+
+pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
+    let p = input.panel;
+    let pregnancy_key = if input.pregnancy_applies {
         match p.pregnancy {
             Pregnancy::Trimester1 => PregnancyKey::T1,
             Pregnancy::Trimester2 => PregnancyKey::T2,
@@ -28,27 +96,39 @@ pub(crate) fn evaluate(e: &mut Eval) {
     } else {
         PregnancyKey::None
     };
-    let sex_key = match e.sex {
+    let sex_key = match input.sex {
         Sex::Female => SexKey::F,
         Sex::Male => SexKey::M,
         Sex::Unknown => SexKey::U,
     };
-    if e.sex == Sex::Unknown && e.adult {
-        e.flag(Flag::SexUnknown);
+    if input.sex == Sex::Unknown && input.adult {
+        trail.flag(Flag::SexUnknown);
     }
 
-    let Some(row) = e.rs.hb_row(sex_key, pregnancy_key, e.lookup_age).cloned() else {
+    let Some(row) = input.rs.hb_row(sex_key, pregnancy_key, input.lookup_age) else {
         // A validated ruleset covers every age and state; keep going without a cutoff.
-        e.note(format!(
-            "ANEMIA-001 no haemoglobin cutoff row for age {} y",
-            num(e.lookup_age)
-        ));
-        return;
+        trail.note(
+            RuleId::Anemia001,
+            format!(
+                "no haemoglobin cutoff row for age {} y",
+                num(input.lookup_age)
+            ),
+        );
+        return AnemiaFinding::default();
     };
-    // The source is in hb_cutoffs.csv and `anemia-engine rules ANEMIA-001`; evidence quotes
-    // the population row and the number.
+    population(input, row, trail);
+    let adjustment = altitude(input, trail) + smoking(input, trail);
+    let g_dl = |g_l: f64| (g_l + adjustment) / 10.0;
+    decide(input, row, g_dl, trail)
+}
+
+/// ANEMIA-001: the population row. The source is in hb_cutoffs.csv and `anemia-engine
+/// rules ANEMIA-001`; evidence quotes the population row and the number.
+fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
+    let p = input.panel;
+    let t = &input.rs.thresholds;
     let mut line = format!(
-        "ANEMIA-001 cutoff {} g/L for {}",
+        "cutoff {} g/L for {}",
         num(row.anemia_below),
         row.population
     );
@@ -58,7 +138,7 @@ pub(crate) fn evaluate(e: &mut Eval) {
             num(row.not_anemic_from)
         ));
     }
-    if p.pregnancy != Pregnancy::No && !pregnancy_applies {
+    if p.pregnancy != Pregnancy::No && !input.pregnancy_applies {
         line.push_str("; pregnancy ignored (male or under the pregnancy age)");
     }
     if p.age_years
@@ -69,99 +149,124 @@ pub(crate) fn evaluate(e: &mut Eval) {
             num(t.hb_cutoff_extrapolated_above_years)
         ));
     }
-    e.note(line);
+    trail.note(RuleId::Anemia001, line);
+}
 
-    let mut adjustment = 0.0;
-    if let Some(alt) = p.altitude_m {
-        if let Some(band) = e.rs.adjustment(AdjustmentKind::Altitude, alt) {
-            adjustment += band.add;
-            let mut line = format!("ANEMIA-002 altitude {} m: +{} g/L", num(alt), num(band.add));
-            if band.out_of_table {
-                e.flag(Flag::AltitudeOutOfTable);
-                line.push_str(" (beyond the WHO table; last row applied)");
-            }
-            e.note(line);
-        }
+/// ANEMIA-002: g/L added for the altitude.
+fn altitude(input: &RuleInput, trail: &mut Trail) -> f64 {
+    let Some(alt) = input.panel.altitude_m else {
+        return 0.0;
+    };
+    let Some(band) = input.rs.adjustment(AdjustmentKind::Altitude, alt) else {
+        return 0.0;
+    };
+    let mut line = format!("altitude {} m: +{} g/L", num(alt), num(band.add));
+    if band.out_of_table {
+        trail.flag(Flag::AltitudeOutOfTable);
+        line.push_str(" (beyond the WHO table; last row applied)");
     }
+    trail.note(RuleId::Anemia002, line);
+    band.add
+}
+
+/// ANEMIA-003: g/L added for smoking; a count wins over the yes/no column.
+fn smoking(input: &RuleInput, trail: &mut Trail) -> f64 {
+    let p = input.panel;
+    let t = &input.rs.thresholds;
     match (p.cigarettes_per_day, p.smoker) {
         (Some(count), _) if count > 0.0 => {
-            if let Some(band) = e.rs.adjustment(AdjustmentKind::Smoking, count) {
-                adjustment += band.add;
-                e.note(format!(
-                    "ANEMIA-003 smoking {} cigarettes/day: +{} g/L",
+            let Some(band) = input.rs.adjustment(AdjustmentKind::Smoking, count) else {
+                return 0.0;
+            };
+            trail.note(
+                RuleId::Anemia003,
+                format!(
+                    "smoking {} cigarettes/day: +{} g/L",
                     num(count),
                     num(band.add)
-                ));
-            }
+                ),
+            );
+            band.add
         }
         (None, Some(true)) => {
-            adjustment += t.smoker_without_count_add;
-            e.note(format!(
-                "ANEMIA-003 smoker, no count: +{} g/L",
-                num(t.smoker_without_count_add)
-            ));
+            trail.note(
+                RuleId::Anemia003,
+                format!("smoker, no count: +{} g/L", num(t.smoker_without_count_add)),
+            );
+            t.smoker_without_count_add
         }
-        _ => {}
+        _ => 0.0,
     }
+}
 
-    let g_dl = |g_l: f64| (g_l + adjustment) / 10.0;
+/// ANEMIA-004: Hb against the adjusted cutoffs (`g_dl` converts a row's g/L edge).
+fn decide(
+    input: &RuleInput,
+    row: &HbCutoffRow,
+    g_dl: impl Fn(f64) -> f64,
+    trail: &mut Trail,
+) -> AnemiaFinding {
     let cutoff = g_dl(row.anemia_below);
     let not_anemic_from = g_dl(row.not_anemic_from);
-    e.threshold = Some(cutoff);
-
-    match p.cell(Analyte::Hb) {
-        Cell::Value(hb) => {
-            let hb = *hb;
-            match hb.band(&[cutoff, not_anemic_from]) {
-                Some(0) => {
-                    e.anemia = Some(true);
-                    let edges = [g_dl(row.moderate_from), g_dl(row.mild_from)];
-                    e.severity = match hb.band(&edges) {
-                        Some(0) => Some(Severity::Severe),
-                        Some(1) => Some(Severity::Moderate),
-                        Some(_) => Some(Severity::Mild),
-                        None => None,
-                    };
-                    e.note(format!(
-                        "ANEMIA-004 Hb {} g/dL < {} g/dL: anemic, severity {} (moderate below {}, severe below {} g/dL)",
-                        show(hb),
-                        num(cutoff),
-                        e.severity.map_or("undetermined (censored value)", |s| s.code()),
-                        num(edges[1]),
-                        num(edges[0])
-                    ));
-                }
-                Some(1) => {
-                    e.note(format!(
-                        "ANEMIA-004 Hb {} g/dL between {} and {} g/dL with sex unknown: anemia status unknown",
-                        show(hb),
-                        num(cutoff),
-                        num(not_anemic_from)
-                    ));
-                }
-                Some(_) => {
-                    // The bound that decided: with sex unknown this is the male cutoff.
-                    e.threshold = Some(not_anemic_from);
-                    e.anemia = Some(false);
-                    e.severity = Some(Severity::None);
-                    e.note(format!(
-                        "ANEMIA-004 Hb {} g/dL >= {} g/dL: not anemic",
-                        show(hb),
-                        num(not_anemic_from)
-                    ));
-                }
-                None => {
-                    e.note(format!(
-                        "ANEMIA-004 Hb {} g/dL straddles the cutoff {} g/dL: anemia status unknown",
-                        show(hb),
-                        num(cutoff)
-                    ));
-                }
-            }
-        }
+    let mut finding = AnemiaFinding {
+        threshold_g_dl: Some(cutoff),
+        ..AnemiaFinding::default()
+    };
+    let hb = match input.panel.cell(Analyte::Hb) {
+        Cell::Value(hb) => *hb,
         Cell::Text(_) | Cell::Missing => {
-            e.recommend(TestCode::Hb);
-            e.note("ANEMIA-004 Hb missing: anemia status unknown".to_string());
+            trail.recommend(TestCode::Hb);
+            trail.note(
+                RuleId::Anemia004,
+                "Hb missing: anemia status unknown".to_string(),
+            );
+            return finding;
         }
-    }
+    };
+    let text = match hb.band(&[cutoff, not_anemic_from]) {
+        Some(0) => {
+            finding.anemia = Some(true);
+            let edges = [g_dl(row.moderate_from), g_dl(row.mild_from)];
+            finding.severity = match hb.band(&edges) {
+                Some(0) => Some(Severity::Severe),
+                Some(1) => Some(Severity::Moderate),
+                Some(_) => Some(Severity::Mild),
+                None => None,
+            };
+            format!(
+                "Hb {} g/dL < {} g/dL: anemic, severity {} (moderate below {}, severe below {} g/dL)",
+                show(hb),
+                num(cutoff),
+                finding
+                    .severity
+                    .map_or("undetermined (censored value)", |s| s.code()),
+                num(edges[1]),
+                num(edges[0])
+            )
+        }
+        Some(1) => format!(
+            "Hb {} g/dL between {} and {} g/dL with sex unknown: anemia status unknown",
+            show(hb),
+            num(cutoff),
+            num(not_anemic_from)
+        ),
+        Some(_) => {
+            // The bound that decided: with sex unknown this is the male cutoff.
+            finding.threshold_g_dl = Some(not_anemic_from);
+            finding.anemia = Some(false);
+            finding.severity = Some(Severity::None);
+            format!(
+                "Hb {} g/dL >= {} g/dL: not anemic",
+                show(hb),
+                num(not_anemic_from)
+            )
+        }
+        None => format!(
+            "Hb {} g/dL straddles the cutoff {} g/dL: anemia status unknown",
+            show(hb),
+            num(cutoff)
+        ),
+    };
+    trail.note(RuleId::Anemia004, text);
+    finding
 }

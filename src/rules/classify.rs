@@ -1,54 +1,94 @@
 //! CLASS: one label per panel, first match wins (clinical rules §5).
 
-use crate::analyte::Analyte;
-use crate::codes::{Flag, Label};
+use crate::vocab::{Flag, Inflammation, IronStatus, Label, Morphology, RuleId};
 
-use super::{morphology, Eval, Inflammation, IronStatus, Morphology};
+use super::anemia::AnemiaFinding;
+use super::iron::IronFinding;
+use super::morphology::MorphologyFinding;
+use super::registry::RuleMeta;
+use super::{RuleInput, Trail};
 
-pub(crate) fn classify(e: &mut Eval) -> Label {
-    let iron = e.iron_status;
-    let iron_deficient = iron.is_deficient();
-    let b12f = e.b12_folate_deficient;
-    match e.anemia {
-        None => Label::InsufficientData,
-        Some(false) if iron_deficient => Label::IronDeficiencyWithoutAnemia,
-        Some(false) if b12f => Label::B12FolateDeficiencyWithoutAnemia,
-        Some(false) => Label::NoAnemia,
-        Some(true) => {
-            let inflamed = e.inflammation.counts_as_present();
-            let absent = e.inflammation == Inflammation::Absent;
-            if b12f && iron_deficient {
-                Label::CombinedIronAndB12FolateDeficiency
-            } else if b12f {
-                Label::B12FolateDeficiencyAnemia
-            } else if iron == IronStatus::DeficientWithInflammation {
-                Label::MixedIronDeficiencyAndInflammation
-            } else if iron == IronStatus::Deficient {
-                Label::IronDeficiencyAnemia
-            } else if inflamed && matches!(iron, IronStatus::Restricted | IronStatus::Adequate) {
-                Label::AnemiaOfInflammation
-            } else if inflamed && iron == IronStatus::Indeterminate {
-                e.flag(Flag::PossibleCoexistingIronDeficiency);
-                Label::AnemiaOfInflammation
-            } else if e.morphology == Morphology::Microcytic
-                && iron == IronStatus::Adequate
-                && absent
-                && morphology::mentzer(e)
-                    .and_then(|m| m.below(e.rs.thresholds.mentzer_thalassemia_below))
-                    == Some(true)
-            {
-                Label::ThalassemiaTraitSuspected
-            } else if iron == IronStatus::Adequate && absent {
-                Label::AnemiaOther
-            } else {
-                Label::AnemiaIndeterminate
-            }
-        }
-    }
+pub(crate) const RULES: &[RuleMeta] = &[RuleMeta {
+    id: RuleId::Class001,
+    family: "CLASS",
+    title: "Classification",
+    rationale_template: "One label per panel, first match wins, from anemia, iron status, inflammation, B12/folate and morphology (clinical rules section 5).",
+    citation: "anemia-engine clinical rules 2026.1 section 5",
+    thresholds: &["mentzer_thalassemia_below"],
+    tables: &[],
+    raises: &[Flag::PossibleCoexistingIronDeficiency],
+}];
+
+/// CLASS-001 evidence: the label.
+pub(crate) fn note(label: Label, trail: &mut Trail) {
+    trail.note(RuleId::Class001, label.code().to_string());
 }
 
-/// Whether the panel already has a result for a follow-up test (a censored result counts,
-/// a text result does not).
-pub(crate) fn has_result(e: &Eval, analyte: Analyte) -> bool {
-    e.panel.cell(analyte).is_present()
+pub(crate) fn classify(
+    input: &RuleInput,
+    anemia: &AnemiaFinding,
+    morphology: &MorphologyFinding,
+    inflammation: Inflammation,
+    iron: &IronFinding,
+    trail: &mut Trail,
+) -> Label {
+    let label = decide(input, anemia, morphology, inflammation, iron, trail);
+    note(label, trail);
+    label
+}
+
+fn decide(
+    input: &RuleInput,
+    anemia: &AnemiaFinding,
+    morphology: &MorphologyFinding,
+    inflammation: Inflammation,
+    iron: &IronFinding,
+    trail: &mut Trail,
+) -> Label {
+    let status = iron.status;
+    let iron_deficient = status.is_deficient();
+    let b12f = iron.b12_folate_deficient;
+    let anemic = match anemia.anemia {
+        None => return Label::InsufficientData,
+        Some(anemic) => anemic,
+    };
+    if !anemic {
+        return if iron_deficient {
+            Label::IronDeficiencyWithoutAnemia
+        } else if b12f {
+            Label::B12FolateDeficiencyWithoutAnemia
+        } else {
+            Label::NoAnemia
+        };
+    }
+    let inflamed = inflammation.counts_as_present();
+    let absent = inflammation == Inflammation::Absent;
+    let mentzer_low = morphology
+        .mentzer
+        .and_then(|m| m.below(input.rs.thresholds.mentzer_thalassemia_below))
+        == Some(true);
+    if b12f && iron_deficient {
+        Label::CombinedIronAndB12FolateDeficiency
+    } else if b12f {
+        Label::B12FolateDeficiencyAnemia
+    } else if status == IronStatus::DeficientWithInflammation {
+        Label::MixedIronDeficiencyAndInflammation
+    } else if status == IronStatus::Deficient {
+        Label::IronDeficiencyAnemia
+    } else if inflamed && matches!(status, IronStatus::Restricted | IronStatus::Adequate) {
+        Label::AnemiaOfInflammation
+    } else if inflamed && status == IronStatus::Indeterminate {
+        trail.flag(Flag::PossibleCoexistingIronDeficiency);
+        Label::AnemiaOfInflammation
+    } else if morphology.category == Morphology::Microcytic
+        && status == IronStatus::Adequate
+        && absent
+        && mentzer_low
+    {
+        Label::ThalassemiaTraitSuspected
+    } else if status == IronStatus::Adequate && absent {
+        Label::AnemiaOther
+    } else {
+        Label::AnemiaIndeterminate
+    }
 }

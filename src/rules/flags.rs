@@ -1,129 +1,285 @@
 //! FLAG: mixed states MCV alone misses, safety and back-pain flags (clinical rules §6).
 
 use crate::analyte::Analyte;
-use crate::codes::{Condition, Flag, Medication, TestCode};
-use crate::panel::BackPain;
+use crate::vocab::{
+    BackPain, Condition, Flag, Inflammation, IronStatus, Medication, Morphology, RuleId, Severity,
+    TestCode,
+};
 
-use super::{inflammation, morphology, num, show, Eval, IronStatus, Morphology, Severity};
+use super::anemia::AnemiaFinding;
+use super::iron::IronFinding;
+use super::morphology::MorphologyFinding;
+use super::registry::RuleMeta;
+use super::{inflammation, num, show, RuleInput, Trail};
 
-pub(crate) fn evaluate(e: &mut Eval, in_scope: bool) {
-    safety(e);
-    if !in_scope {
-        return;
+pub(crate) const RULES: &[RuleMeta] = &[
+    RuleMeta {
+        id: RuleId::Flag001,
+        family: "FLAG",
+        title: "Iron deficiency with normal MCV",
+        rationale_template: "Iron deficiency (either kind) with an MCV at or above the age's lower limit: MCV alone would miss it.",
+        citation: "anemia-engine clinical rules 2026.1 section 6",
+        thresholds: &[],
+        tables: &["mcv_ranges.csv"],
+        raises: &[Flag::IronDeficiencyNormalMcv],
+    },
+    RuleMeta {
+        id: RuleId::Flag002,
+        family: "FLAG",
+        title: "B12/folate deficiency with normal MCV",
+        rationale_template: "B12 or folate deficiency with MCV at or below the age's upper limit: MCV alone would miss it.",
+        citation: "anemia-engine clinical rules 2026.1 section 6",
+        thresholds: &[],
+        tables: &["mcv_ranges.csv"],
+        raises: &[Flag::B12FolateDeficiencyNormalMcv],
+    },
+    RuleMeta {
+        id: RuleId::Flag003,
+        family: "FLAG",
+        title: "High RDW with normal MCV",
+        rationale_template: "Anemic, normocytic and RDW high: possible dimorphic population of coexisting micro- and macrocytic processes.",
+        citation: "Bessman, Gilmer and Gardner, Am J Clin Pathol 1983",
+        thresholds: &["rdw_high_above"],
+        tables: &[],
+        raises: &[Flag::HighRdwNormalMcv],
+    },
+    RuleMeta {
+        id: RuleId::Flag004,
+        family: "FLAG",
+        title: "Microcytosis without iron deficiency",
+        rationale_template: "Microcytic with iron adequate or restricted: look for thalassemia trait or anemia of inflammation.",
+        citation: "anemia-engine clinical rules 2026.1 section 6",
+        thresholds: &[],
+        tables: &["mcv_ranges.csv"],
+        raises: &[Flag::MicrocytosisWithoutIronDeficiency],
+    },
+    RuleMeta {
+        id: RuleId::Flag005,
+        family: "FLAG",
+        title: "Thalassemia trait pattern",
+        rationale_template: "Microcytic, iron deficiency excluded (it lowers HbA2), Mentzer index below {mentzer_thalassemia_below}.",
+        citation: "Mentzer, Lancet 1973",
+        thresholds: &["mentzer_thalassemia_below"],
+        tables: &[],
+        raises: &[Flag::ThalassemiaTraitPattern],
+    },
+    RuleMeta {
+        id: RuleId::Flag006,
+        family: "FLAG",
+        title: "Transfusion threshold",
+        rationale_template: "Hb below the restrictive transfusion threshold of {transfusion_hb_below} g/dL ({transfusion_hb_below_cardiovascular} g/dL with cardiovascular disease).",
+        citation: "AABB 2023 International Guidelines for Red Blood Cell Transfusion",
+        thresholds: &["transfusion_hb_below", "transfusion_hb_below_cardiovascular"],
+        tables: &[],
+        raises: &[Flag::SevereAnemiaTransfusionThreshold],
+    },
+    RuleMeta {
+        id: RuleId::Flag007,
+        family: "FLAG",
+        title: "Myeloma screen suggested",
+        rationale_template: "Anemia with back pain in an adult ({myeloma_min_age_years} years or over), and raised ESR at {myeloma_esr_age_years} or over, or hypercalcaemia (calcium above {myeloma_calcium_above} mg/dL), or renal impairment (creatinine above {myeloma_creatinine_above} mg/dL).",
+        citation: "NICE NG12 Suspected cancer; IMWG 2014 updated criteria for multiple myeloma",
+        thresholds: &[
+            "myeloma_min_age_years",
+            "myeloma_esr_age_years",
+            "myeloma_calcium_above",
+            "myeloma_creatinine_above",
+        ],
+        tables: &[],
+        raises: &[Flag::MyelomaScreenSuggested],
+    },
+    RuleMeta {
+        id: RuleId::Flag008,
+        family: "FLAG",
+        title: "Very high ESR",
+        rationale_template: "ESR at or above {very_high_esr_from} mm/h: malignancy, infection or vasculitis must be considered.",
+        citation: "NICE NG12 Suspected cancer",
+        thresholds: &["very_high_esr_from"],
+        tables: &[],
+        raises: &[Flag::VeryHighEsr],
+    },
+    RuleMeta {
+        id: RuleId::Flag009,
+        family: "FLAG",
+        title: "NSAID caution",
+        rationale_template: "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment (eGFR below {nsaid_egfr_below} or creatinine above {nsaid_creatinine_above} mg/dL), anticoagulant, CKD, heart failure, severe anemia.",
+        citation: "NICE NG59 Low back pain and sciatica; BSG 2021 iron deficiency anaemia guidelines",
+        thresholds: &["nsaid_egfr_below", "nsaid_creatinine_above"],
+        tables: &[],
+        raises: &[Flag::NsaidCaution],
+    },
+    RuleMeta {
+        id: RuleId::Flag010,
+        family: "FLAG",
+        title: "Steroid fracture risk",
+        rationale_template: "Corticosteroid use with back pain: bone loss and vertebral compression fracture.",
+        citation: "anemia-engine clinical rules 2026.1 section 6",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::SteroidFractureRisk],
+    },
+];
+
+/// FLAG rules read the decisions of every earlier stage.
+pub(crate) struct Findings<'a> {
+    pub anemia: &'a AnemiaFinding,
+    pub morphology: &'a MorphologyFinding,
+    pub inflammation: Inflammation,
+    pub iron: &'a IronFinding,
+}
+
+/// Runs the safety flags at every age and, with `findings` (in scope), every other flag.
+/// Returns the NSAID caution reasons in words.
+pub(crate) fn evaluate(
+    input: &RuleInput,
+    findings: Option<&Findings>,
+    trail: &mut Trail,
+) -> Vec<String> {
+    safety(input, trail);
+    let Some(f) = findings else {
+        return Vec::new();
+    };
+    mcv_misses(input, f, trail);
+    microcytosis(input, f, trail);
+    myeloma(input, f, trail);
+    let reasons = nsaid(input, f, trail);
+    let p = input.panel;
+    if p.takes(Medication::Corticosteroid) && p.back_pain.reported() {
+        trail.flag(Flag::SteroidFractureRisk);
+        trail.note(
+            RuleId::Flag010,
+            format!("corticosteroid with back pain ({})", p.back_pain.code()),
+        );
     }
-    let t = e.rs.thresholds.clone();
-    let (low, high) = e.mcv_limits;
-    let mcv = e.measure(Analyte::Mcv);
-    let iron_deficient = e.iron_status.is_deficient();
+    reasons
+}
 
-    if let Some(m) = mcv {
-        if iron_deficient && m.below(low) == Some(false) {
-            e.flag(Flag::IronDeficiencyNormalMcv);
-            e.note(format!(
-                "FLAG-001 iron {} with MCV {} fL >= {}",
-                e.iron_status.code(),
-                show(m),
-                num(low)
-            ));
+/// FLAG-001..003: deficiencies and mixed populations that MCV alone would miss.
+fn mcv_misses(input: &RuleInput, f: &Findings, trail: &mut Trail) {
+    let t = &input.rs.thresholds;
+    let status = f.iron.status;
+    if let (Some(m), Some((low, high))) = (input.measure(Analyte::Mcv), f.morphology.mcv_range) {
+        if status.is_deficient() && m.below(low) == Some(false) {
+            trail.flag(Flag::IronDeficiencyNormalMcv);
+            trail.note(
+                RuleId::Flag001,
+                format!(
+                    "iron {} with MCV {} fL >= {}",
+                    status.code(),
+                    show(m),
+                    num(low)
+                ),
+            );
         }
-        if e.b12_folate_deficient && m.above(high) == Some(false) {
-            e.flag(Flag::B12FolateDeficiencyNormalMcv);
-            e.note(format!(
-                "FLAG-002 B12/folate deficient with MCV {} fL <= {}",
-                show(m),
-                num(high)
-            ));
+        if f.iron.b12_folate_deficient && m.above(high) == Some(false) {
+            trail.flag(Flag::B12FolateDeficiencyNormalMcv);
+            trail.note(
+                RuleId::Flag002,
+                format!(
+                    "B12/folate deficient with MCV {} fL <= {}",
+                    show(m),
+                    num(high)
+                ),
+            );
         }
     }
-    if e.anemia == Some(true)
-        && e.morphology == Morphology::Normocytic
-        && morphology::rdw_high(e) == Some(true)
+    if f.anemia.anemia == Some(true)
+        && f.morphology.category == Morphology::Normocytic
+        && f.morphology.rdw_high == Some(true)
     {
-        e.flag(Flag::HighRdwNormalMcv);
+        trail.flag(Flag::HighRdwNormalMcv);
         for test in [TestCode::Ferritin, TestCode::Tsat, TestCode::B12Folate] {
-            e.recommend(test);
+            trail.recommend(test);
         }
-        e.note(format!(
-            "FLAG-003 anemic, normocytic, RDW {} % > {}: possible dimorphic population",
-            e.measure(Analyte::Rdw).map_or(String::new(), show),
-            num(t.rdw_high_above)
-        ));
-    }
-    let adequate_or_restricted =
-        matches!(e.iron_status, IronStatus::Adequate | IronStatus::Restricted);
-    if e.morphology == Morphology::Microcytic && adequate_or_restricted {
-        e.flag(Flag::MicrocytosisWithoutIronDeficiency);
-        e.note(format!(
-            "FLAG-004 microcytic with iron {}",
-            e.iron_status.code()
-        ));
-        if let Some(ix) = morphology::mentzer(e) {
-            if ix.below(t.mentzer_thalassemia_below) == Some(true) {
-                e.flag(Flag::ThalassemiaTraitPattern);
-                e.recommend(TestCode::HbElectrophoresis);
-                e.note(format!(
-                    "FLAG-005 MORPH-003 Mentzer index {} < {} with iron {}: thalassemia trait pattern",
-                    show(ix),
-                    num(t.mentzer_thalassemia_below),
-                    e.iron_status.code()
-                ));
-            }
-        }
-    }
-    myeloma(e, &t);
-    nsaid(e, &t);
-    if e.panel.takes(Medication::Corticosteroid) && e.panel.back_pain.reported() {
-        e.flag(Flag::SteroidFractureRisk);
-        e.note(format!(
-            "FLAG-010 corticosteroid with back pain ({})",
-            e.panel.back_pain.code()
-        ));
+        trail.note(
+            RuleId::Flag003,
+            format!(
+                "anemic, normocytic, RDW {} % > {}: possible dimorphic population",
+                input.measure(Analyte::Rdw).map_or(String::new(), show),
+                num(t.rdw_high_above)
+            ),
+        );
     }
 }
 
-/// Evaluated at every age, also out of scope.
-fn safety(e: &mut Eval) {
-    let t = &e.rs.thresholds;
-    if let Some(hb) = e.measure(Analyte::Hb) {
-        let cvd = e.panel.has_condition(Condition::CardiovascularDisease);
+/// FLAG-004 and FLAG-005: microcytosis without iron deficiency; thalassemia trait pattern.
+fn microcytosis(input: &RuleInput, f: &Findings, trail: &mut Trail) {
+    let t = &input.rs.thresholds;
+    let status = f.iron.status;
+    let adequate_or_restricted = matches!(status, IronStatus::Adequate | IronStatus::Restricted);
+    if f.morphology.category != Morphology::Microcytic || !adequate_or_restricted {
+        return;
+    }
+    trail.flag(Flag::MicrocytosisWithoutIronDeficiency);
+    trail.note(
+        RuleId::Flag004,
+        format!("microcytic with iron {}", status.code()),
+    );
+    if let Some(ix) = f.morphology.mentzer {
+        if ix.below(t.mentzer_thalassemia_below) == Some(true) {
+            trail.flag(Flag::ThalassemiaTraitPattern);
+            trail.recommend(TestCode::HbElectrophoresis);
+            trail.note(
+                RuleId::Flag005,
+                format!(
+                    "{} Mentzer index {} < {} with iron {}: thalassemia trait pattern",
+                    RuleId::Morph003,
+                    show(ix),
+                    num(t.mentzer_thalassemia_below),
+                    status.code()
+                ),
+            );
+        }
+    }
+}
+
+/// FLAG-006 and FLAG-008, evaluated at every age, also out of scope.
+fn safety(input: &RuleInput, trail: &mut Trail) {
+    let t = &input.rs.thresholds;
+    if let Some(hb) = input.measure(Analyte::Hb) {
+        let cvd = input.panel.has_condition(Condition::CardiovascularDisease);
         let cutoff = if cvd {
             t.transfusion_hb_below_cardiovascular
         } else {
             t.transfusion_hb_below
         };
         if hb.below(cutoff) == Some(true) {
-            e.flag(Flag::SevereAnemiaTransfusionThreshold);
-            e.note(format!(
-                "FLAG-006 Hb {} g/dL < {} g/dL{}: transfusion threshold",
-                show(hb),
-                num(cutoff),
-                if cvd { " (cardiovascular disease)" } else { "" }
-            ));
+            trail.flag(Flag::SevereAnemiaTransfusionThreshold);
+            trail.note(
+                RuleId::Flag006,
+                format!(
+                    "Hb {} g/dL < {} g/dL{}: transfusion threshold",
+                    show(hb),
+                    num(cutoff),
+                    if cvd { " (cardiovascular disease)" } else { "" }
+                ),
+            );
         }
     }
-    if let Some(esr) = e.measure(Analyte::Esr) {
+    if let Some(esr) = input.measure(Analyte::Esr) {
         if esr.below(t.very_high_esr_from) == Some(false) {
-            e.flag(Flag::VeryHighEsr);
-            e.note(format!(
-                "FLAG-008 ESR {} mm/h >= {}",
-                show(esr),
-                num(t.very_high_esr_from)
-            ));
+            trail.flag(Flag::VeryHighEsr);
+            trail.note(
+                RuleId::Flag008,
+                format!("ESR {} mm/h >= {}", show(esr), num(t.very_high_esr_from)),
+            );
         }
     }
 }
 
-fn myeloma(e: &mut Eval, t: &crate::ruleset::Thresholds) {
-    let p = e.panel;
-    if e.anemia != Some(true)
+/// FLAG-007: anemia with back pain and a CRAB-type or ESR finding.
+fn myeloma(input: &RuleInput, f: &Findings, trail: &mut Trail) {
+    let t = &input.rs.thresholds;
+    let p = input.panel;
+    if f.anemia.anemia != Some(true)
         || !p.back_pain.reported()
         || p.age_years.is_some_and(|a| a < t.myeloma_min_age_years)
     {
         return;
     }
     let mut reasons = Vec::new();
-    if let (Some(age), Some(esr)) = (p.age_years, e.measure(Analyte::Esr)) {
-        let uln = inflammation::esr_upper_limit(e);
+    if let (Some(age), Some(esr)) = (p.age_years, input.measure(Analyte::Esr)) {
+        let uln = inflammation::esr_upper_limit(input);
         if age >= t.myeloma_esr_age_years && esr.above(uln) == Some(true) {
             reasons.push(format!(
                 "age {} >= {} with ESR {} mm/h > {}",
@@ -134,7 +290,7 @@ fn myeloma(e: &mut Eval, t: &crate::ruleset::Thresholds) {
             ));
         }
     }
-    if let Some(ca) = e.measure(Analyte::Calcium) {
+    if let Some(ca) = input.measure(Analyte::Calcium) {
         if ca.above(t.myeloma_calcium_above) == Some(true) {
             reasons.push(format!(
                 "calcium {} mg/dL > {}",
@@ -143,7 +299,7 @@ fn myeloma(e: &mut Eval, t: &crate::ruleset::Thresholds) {
             ));
         }
     }
-    if let Some(cr) = e.measure(Analyte::Creatinine) {
+    if let Some(cr) = input.measure(Analyte::Creatinine) {
         if cr.above(t.myeloma_creatinine_above) == Some(true) {
             reasons.push(format!(
                 "creatinine {} mg/dL > {}",
@@ -153,25 +309,27 @@ fn myeloma(e: &mut Eval, t: &crate::ruleset::Thresholds) {
         }
     }
     if !reasons.is_empty() {
-        e.flag(Flag::MyelomaScreenSuggested);
-        e.recommend(TestCode::SpepFlc);
-        e.note(format!(
-            "FLAG-007 anemia with back pain and {}",
-            reasons.join(", ")
-        ));
+        trail.flag(Flag::MyelomaScreenSuggested);
+        trail.recommend(TestCode::SpepFlc);
+        trail.note(
+            RuleId::Flag007,
+            format!("anemia with back pain and {}", reasons.join(", ")),
+        );
     }
 }
 
-fn nsaid(e: &mut Eval, t: &crate::ruleset::Thresholds) {
-    let p = e.panel;
+/// FLAG-009: back pain reported or unknown with a reason NSAIDs carry extra risk.
+fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
+    let t = &input.rs.thresholds;
+    let p = input.panel;
     if p.back_pain == BackPain::No {
-        return;
+        return Vec::new();
     }
     let mut reasons = Vec::new();
-    if e.iron_status.is_deficient() {
+    if f.iron.status.is_deficient() {
         reasons.push("iron deficiency (NSAIDs cause GI blood loss)".to_string());
     }
-    if let Some(egfr) = e.measure(Analyte::Egfr) {
+    if let Some(egfr) = input.measure(Analyte::Egfr) {
         if egfr.below(t.nsaid_egfr_below) == Some(true) {
             reasons.push(format!(
                 "eGFR {} < {} mL/min/1.73m2",
@@ -180,7 +338,7 @@ fn nsaid(e: &mut Eval, t: &crate::ruleset::Thresholds) {
             ));
         }
     }
-    if let Some(cr) = e.measure(Analyte::Creatinine) {
+    if let Some(cr) = input.measure(Analyte::Creatinine) {
         if cr.above(t.nsaid_creatinine_above) == Some(true) {
             reasons.push(format!(
                 "creatinine {} mg/dL > {}",
@@ -198,16 +356,19 @@ fn nsaid(e: &mut Eval, t: &crate::ruleset::Thresholds) {
     if p.has_condition(Condition::HeartFailure) {
         reasons.push("heart failure".to_string());
     }
-    if e.severity == Some(Severity::Severe) {
+    if f.anemia.severity == Some(Severity::Severe) {
         reasons.push("severe anemia".to_string());
     }
     if !reasons.is_empty() {
-        e.flag(Flag::NsaidCaution);
-        e.note(format!(
-            "FLAG-009 back pain {} with {}",
-            p.back_pain.code(),
-            reasons.join("; ")
-        ));
-        e.nsaid_reasons = reasons;
+        trail.flag(Flag::NsaidCaution);
+        trail.note(
+            RuleId::Flag009,
+            format!(
+                "back pain {} with {}",
+                p.back_pain.code(),
+                reasons.join("; ")
+            ),
+        );
     }
+    reasons
 }

@@ -1,10 +1,60 @@
 //! INFLAM: CRP, ESR (adults), AGP, and the presumed state from a chronic condition.
 
 use crate::analyte::Analyte;
-use crate::codes::{Condition, Flag, TestCode};
-use crate::panel::Sex;
+use crate::vocab::{Condition, Flag, Inflammation, RuleId, Sex, TestCode};
 
-use super::{num, show, Eval, Inflammation};
+use super::registry::RuleMeta;
+use super::{num, show, RuleInput, Trail};
+
+pub(crate) const RULES: &[RuleMeta] = &[
+    RuleMeta {
+        id: RuleId::Inflam001,
+        family: "INFLAM",
+        title: "CRP",
+        rationale_template: "CRP above the cutoff means inflammation is present.",
+        citation: "WHO 2020 ferritin guideline; BRINDA; Thurnham 2010",
+        thresholds: &["crp_inflammation_above"],
+        tables: &[],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Inflam002,
+        family: "INFLAM",
+        title: "ESR",
+        rationale_template: "At {adult_age_years} years and over (or age missing), ESR above the Westergren upper limit ((age+{esr_uln_offset_male})/{esr_uln_divisor} men, (age+{esr_uln_offset_female})/{esr_uln_divisor} women and unknown sex; {esr_uln_age_missing_male} and {esr_uln_age_missing_female} mm/h with age missing) means inflammation.",
+        citation: "Miller, Green and Robinson, BMJ 1983",
+        thresholds: &[
+            "adult_age_years",
+            "esr_uln_divisor",
+            "esr_uln_offset_female",
+            "esr_uln_offset_male",
+            "esr_uln_age_missing_male",
+            "esr_uln_age_missing_female",
+        ],
+        tables: &[],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Inflam003,
+        family: "INFLAM",
+        title: "AGP",
+        rationale_template: "Alpha-1-acid glycoprotein above the cutoff means inflammation.",
+        citation: "Thurnham 2010",
+        thresholds: &["agp_inflammation_above"],
+        tables: &[],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Inflam004,
+        family: "INFLAM",
+        title: "Inflammation status",
+        rationale_template: "Present if any marker is raised, absent if a marker decides and none is raised, presumed when no marker decides and a chronic inflammatory condition is named, otherwise unknown.",
+        citation: "Weiss & Goodnough, NEJM 2005",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::InflammationPresumed],
+    },
+];
 
 /// Conditions that define anemia of chronic disease when no marker decides.
 const CHRONIC_INFLAMMATORY: [Condition; 6] = [
@@ -17,10 +67,10 @@ const CHRONIC_INFLAMMATORY: [Condition; 6] = [
 ];
 
 /// Westergren ESR upper limit for the panel (Miller 1983), in mm/h.
-pub(crate) fn esr_upper_limit(e: &Eval) -> f64 {
-    let t = &e.rs.thresholds;
-    let male = e.sex == Sex::Male;
-    match e.panel.age_years {
+pub(crate) fn esr_upper_limit(input: &RuleInput) -> f64 {
+    let t = &input.rs.thresholds;
+    let male = input.sex == Sex::Male;
+    match input.panel.age_years {
         Some(age) => {
             let offset = if male {
                 t.esr_uln_offset_male
@@ -34,76 +84,96 @@ pub(crate) fn esr_upper_limit(e: &Eval) -> f64 {
     }
 }
 
-pub(crate) fn evaluate(e: &mut Eval) {
-    let t = &e.rs.thresholds;
-    let mut raised = Vec::new();
-    let mut not_raised = Vec::new();
+/// Markers that decided, as (rule, quoted comparison).
+#[derive(Default)]
+struct Markers {
+    raised: Vec<(RuleId, String)>,
+    not_raised: Vec<(RuleId, String)>,
+}
 
-    if let Some(crp) = e.measure(Analyte::Crp) {
+impl Markers {
+    fn add(&mut self, rule: RuleId, text: String, raised: Option<bool>, trail: &mut Trail) {
+        match raised {
+            Some(true) => self.raised.push((rule, text)),
+            Some(false) => self.not_raised.push((rule, text)),
+            None => trail.note(rule, format!("{text}: censored value does not decide")),
+        }
+    }
+}
+
+fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
+    let t = &input.rs.thresholds;
+    let mut m = Markers::default();
+    if let Some(crp) = input.measure(Analyte::Crp) {
         let text = format!(
             "CRP {} mg/L vs > {}",
             show(crp),
             num(t.crp_inflammation_above)
         );
-        match crp.above(t.crp_inflammation_above) {
-            Some(true) => raised.push(("INFLAM-001", text)),
-            Some(false) => not_raised.push(("INFLAM-001", text)),
-            None => e.note(format!("INFLAM-001 {text}: censored value does not decide")),
-        }
+        m.add(
+            RuleId::Inflam001,
+            text,
+            crp.above(t.crp_inflammation_above),
+            trail,
+        );
     }
-    if let Some(esr) = e.measure(Analyte::Esr) {
-        if e.adult {
-            let uln = esr_upper_limit(e);
+    if let Some(esr) = input.measure(Analyte::Esr) {
+        if input.adult {
+            let uln = esr_upper_limit(input);
             let text = format!("ESR {} mm/h vs upper limit {} mm/h", show(esr), num(uln));
-            match esr.above(uln) {
-                Some(true) => raised.push(("INFLAM-002", text)),
-                Some(false) => not_raised.push(("INFLAM-002", text)),
-                None => e.note(format!("INFLAM-002 {text}: censored value does not decide")),
-            }
+            m.add(RuleId::Inflam002, text, esr.above(uln), trail);
         } else {
-            e.note(format!(
-                "INFLAM-002 ESR {} mm/h not used under {} y (adult limits)",
-                show(esr),
-                num(t.adult_age_years)
-            ));
+            trail.note(
+                RuleId::Inflam002,
+                format!(
+                    "ESR {} mm/h not used under {} y (adult limits)",
+                    show(esr),
+                    num(t.adult_age_years)
+                ),
+            );
         }
     }
-    if let Some(agp) = e.measure(Analyte::Agp) {
+    if let Some(agp) = input.measure(Analyte::Agp) {
         let text = format!(
             "AGP {} g/L vs > {}",
             show(agp),
             num(t.agp_inflammation_above)
         );
-        match agp.above(t.agp_inflammation_above) {
-            Some(true) => raised.push(("INFLAM-003", text)),
-            Some(false) => not_raised.push(("INFLAM-003", text)),
-            None => e.note(format!("INFLAM-003 {text}: censored value does not decide")),
-        }
+        m.add(
+            RuleId::Inflam003,
+            text,
+            agp.above(t.agp_inflammation_above),
+            trail,
+        );
     }
+    m
+}
 
+pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> Inflammation {
+    let m = markers(input, trail);
     let named: Vec<&str> = CHRONIC_INFLAMMATORY
         .iter()
-        .filter(|c| e.panel.has_condition(**c))
+        .filter(|c| input.panel.has_condition(**c))
         .map(|c| c.code())
         .collect();
-    e.inflammation = if !raised.is_empty() {
-        for (id, text) in &raised {
-            e.note(format!("{id} {text}: raised"));
+    let status = if !m.raised.is_empty() {
+        for (id, text) in m.raised {
+            trail.note(id, format!("{text}: raised"));
         }
         Inflammation::Present
-    } else if !not_raised.is_empty() {
-        for (id, text) in &not_raised {
-            e.note(format!("{id} {text}: not raised"));
+    } else if !m.not_raised.is_empty() {
+        for (id, text) in m.not_raised {
+            trail.note(id, format!("{text}: not raised"));
         }
         Inflammation::Absent
     } else if !named.is_empty() {
-        e.flag(Flag::InflammationPresumed);
-        e.recommend(TestCode::Crp);
+        trail.flag(Flag::InflammationPresumed);
+        trail.recommend(TestCode::Crp);
         Inflammation::Presumed
     } else {
         Inflammation::Unknown
     };
-    let why = match e.inflammation {
+    let why = match status {
         Inflammation::Presumed => format!(
             " (no marker decides; chronic inflammatory condition {})",
             named.join(", ")
@@ -111,8 +181,9 @@ pub(crate) fn evaluate(e: &mut Eval) {
         Inflammation::Unknown => " (no marker decides)".to_string(),
         _ => String::new(),
     };
-    e.note(format!(
-        "INFLAM-004 inflammation {}{why}",
-        e.inflammation.code()
-    ));
+    trail.note(
+        RuleId::Inflam004,
+        format!("inflammation {}{why}", status.code()),
+    );
+    status
 }

@@ -2,10 +2,113 @@
 
 use crate::analyte::Analyte;
 use crate::cell::{Censor, Measure};
-use crate::codes::{Flag, TestCode};
-use crate::panel::Sex;
+use crate::ruleset::{FerritinRow, Thresholds};
+use crate::vocab::{Flag, Inflammation, IronStatus, RuleId, Sex, TestCode};
 
-use super::{num, show, Eval, Inflammation, IronStatus};
+use super::anemia::AnemiaFinding;
+use super::registry::RuleMeta;
+use super::{num, show, RuleInput, Trail};
+
+pub(crate) const RULES: &[RuleMeta] = &[
+    RuleMeta {
+        id: RuleId::Iron001,
+        family: "IRON",
+        title: "TSAT",
+        rationale_template: "Reported TSAT, else iron/TIBC x 100, else from transferrin (TIBC = {tibc_per_transferrin} x transferrin); a derived value above {tsat_derived_max} % is implausible.",
+        citation: "Gambino et al. Clin Chem 1997; anemia-engine clinical rules 2026.1 section 4",
+        thresholds: &["tibc_per_transferrin", "tsat_derived_max"],
+        tables: &[],
+        raises: &[Flag::TsatDerived],
+    },
+    RuleMeta {
+        id: RuleId::Iron002,
+        family: "IRON",
+        title: "sTfR index",
+        rationale_template: "sTfR / log10(ferritin), when ferritin is above {stfr_index_min_ferritin} ug/L.",
+        citation: "Weiss & Goodnough, NEJM 2005",
+        thresholds: &["stfr_index_min_ferritin"],
+        tables: &[],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Iron003,
+        family: "IRON",
+        title: "Iron status with inflammation",
+        rationale_template: "Adults: ferritin < {ferritin_adult_with_inflammation_below} deficient; {ferritin_adult_with_inflammation_below}-{ferritin_inflammation_band_last} decided by sTfR index or TSAT; >= {ferritin_inflammation_band_upper} restricted if TSAT low. Children: the with-inflammation ferritin cutoff.",
+        citation: "Weiss & Goodnough NEJM 2005; ESC 2021; NICE NG203; WHO 2020 ferritin guideline",
+        thresholds: &[
+            "ferritin_inflammation_band_upper",
+            "tsat_restricted_below",
+            "stfr_index_deficient_above",
+            "stfr_index_restricted_below",
+        ],
+        tables: &["ferritin_cutoffs.csv"],
+        raises: &[Flag::MaskedIronDeficiency],
+    },
+    RuleMeta {
+        id: RuleId::Iron004,
+        family: "IRON",
+        title: "Iron status without inflammation",
+        rationale_template: "Ferritin below the population cutoff is deficient; otherwise adequate, with low TSAT flagged.",
+        citation: "WHO 2020 ferritin guideline; AGA 2020; BSG 2021",
+        thresholds: &["tsat_low_adequate_ferritin_below"],
+        tables: &["ferritin_cutoffs.csv"],
+        raises: &[Flag::LowTsatAdequateFerritin],
+    },
+    RuleMeta {
+        id: RuleId::Iron005,
+        family: "IRON",
+        title: "Iron status with inflammation unknown",
+        rationale_template: "Below the no-inflammation cutoff deficient; from it to {ferritin_inflammation_band_last} indeterminate; {ferritin_inflammation_band_upper} and over adequate; CRP recommended.",
+        citation: "anemia-engine clinical rules 2026.1 section 4",
+        thresholds: &["ferritin_inflammation_band_upper"],
+        tables: &["ferritin_cutoffs.csv"],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Iron006,
+        family: "IRON",
+        title: "Ferritin missing",
+        rationale_template: "Without ferritin iron status is unknown, unless TSAT is low without inflammation (indeterminate).",
+        citation: "anemia-engine clinical rules 2026.1 section 4",
+        thresholds: &["tsat_low_adequate_ferritin_below"],
+        tables: &[],
+        raises: &[],
+    },
+    RuleMeta {
+        id: RuleId::Iron007,
+        family: "IRON",
+        title: "Iron overload pattern",
+        rationale_template: "TSAT above {overload_tsat_above} % with ferritin above {overload_ferritin_female_above} (women) / {overload_ferritin_male_above} (men, unknown) ug/L without inflammation present.",
+        citation: "EASL 2022 Clinical Practice Guidelines on haemochromatosis",
+        thresholds: &[
+            "overload_tsat_above",
+            "overload_ferritin_female_above",
+            "overload_ferritin_male_above",
+        ],
+        tables: &[],
+        raises: &[Flag::IronOverloadPattern],
+    },
+    RuleMeta {
+        id: RuleId::Iron008,
+        family: "IRON",
+        title: "B12/folate deficiency",
+        rationale_template: "B12 or folate below its cutoff (local ranges belong in thresholds.csv).",
+        citation: "BSH 2014 guidelines for cobalamin and folate disorders",
+        thresholds: &["b12_deficient_below", "folate_deficient_below"],
+        tables: &[],
+        raises: &[],
+    },
+];
+
+/// The iron and B12/folate decisions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct IronFinding {
+    pub status: IronStatus,
+    /// Reported or derived TSAT (IRON-001).
+    pub tsat: Option<Measure>,
+    pub b12_folate_deficient: bool,
+}
 
 /// `num / den` keeping a one-sided bound when exactly one input is censored (the ratio
 /// increases with `num` and decreases with `den`); missing when both are censored.
@@ -24,14 +127,17 @@ pub(crate) fn ratio(num: Measure, den: Measure) -> Option<Measure> {
     })
 }
 
-/// TSAT: reported, else iron / TIBC, else iron / (1.40 x transferrin).
-fn tsat(e: &mut Eval) -> Option<Measure> {
-    let t = &e.rs.thresholds;
-    if let Some(m) = e.measure(Analyte::Tsat) {
+/// IRON-001: TSAT reported, else iron / TIBC, else iron / (1.40 x transferrin).
+fn tsat(input: &RuleInput, trail: &mut Trail) -> Option<Measure> {
+    let t = &input.rs.thresholds;
+    if let Some(m) = input.measure(Analyte::Tsat) {
         return Some(m);
     }
-    let iron = e.measure(Analyte::Iron)?;
-    let (tibc, how) = match (e.measure(Analyte::Tibc), e.measure(Analyte::Transferrin)) {
+    let iron = input.measure(Analyte::Iron)?;
+    let (tibc, how) = match (
+        input.measure(Analyte::Tibc),
+        input.measure(Analyte::Transferrin),
+    ) {
         (Some(tibc), _) => (tibc, format!("TIBC {} ug/dL", show(tibc))),
         (None, Some(tf)) => (
             Measure {
@@ -51,35 +157,45 @@ fn tsat(e: &mut Eval) -> Option<Measure> {
         censor: m.censor,
     });
     let Some(d) = derived else {
-        e.note(format!(
-            "IRON-001 TSAT not derivable from iron {} ug/dL and {how}",
-            show(iron)
-        ));
+        trail.note(
+            RuleId::Iron001,
+            format!(
+                "TSAT not derivable from iron {} ug/dL and {how}",
+                show(iron)
+            ),
+        );
         return None;
     };
     if d.value > t.tsat_derived_max && matches!(d.censor, Censor::Exact | Censor::Gt | Censor::Ge) {
-        e.note(format!(
-            "IRON-001 derived TSAT {} % > {} % (iron {} ug/dL above {how}): implausible, treated as missing",
-            show(d),
-            num(t.tsat_derived_max),
-            show(iron)
-        ));
+        trail.note(
+            RuleId::Iron001,
+            format!(
+                "derived TSAT {} % > {} % (iron {} ug/dL above {how}): implausible, treated as missing",
+                show(d),
+                num(t.tsat_derived_max),
+                show(iron)
+            ),
+        );
         return None;
     }
-    e.flag(Flag::TsatDerived);
-    e.note(format!(
-        "IRON-001 TSAT derived = iron {} ug/dL / {how} x 100 = {} %",
-        show(iron),
-        show(d)
-    ));
+    trail.flag(Flag::TsatDerived);
+    trail.note(
+        RuleId::Iron001,
+        format!(
+            "TSAT derived = iron {} ug/dL / {how} x 100 = {} %",
+            show(iron),
+            show(d)
+        ),
+    );
     Some(d)
 }
 
-/// sTfR index = sTfR / log10(ferritin), only when ferritin is certainly above the minimum.
-fn stfr_index(e: &mut Eval) -> Option<Measure> {
-    let min = e.rs.thresholds.stfr_index_min_ferritin;
-    let stfr = e.measure(Analyte::Stfr)?;
-    let ferritin = e.measure(Analyte::Ferritin)?;
+/// IRON-002: sTfR index = sTfR / log10(ferritin), only when ferritin is certainly above
+/// the minimum.
+fn stfr_index(input: &RuleInput, trail: &mut Trail) -> Option<Measure> {
+    let min = input.rs.thresholds.stfr_index_min_ferritin;
+    let stfr = input.measure(Analyte::Stfr)?;
+    let ferritin = input.measure(Analyte::Ferritin)?;
     let usable = match ferritin.censor {
         Censor::Exact | Censor::Ge => ferritin.value > min,
         Censor::Gt => ferritin.value >= min,
@@ -95,265 +211,351 @@ fn stfr_index(e: &mut Eval) -> Option<Measure> {
             censor: ferritin.censor,
         },
     )?;
-    e.note(format!(
-        "IRON-002 sTfR index = sTfR {} mg/L / log10(ferritin {}) = {}",
-        show(stfr),
-        show(ferritin),
-        show(index)
-    ));
+    trail.note(
+        RuleId::Iron002,
+        format!(
+            "sTfR index = sTfR {} mg/L / log10(ferritin {}) = {}",
+            show(stfr),
+            show(ferritin),
+            show(index)
+        ),
+    );
     Some(index)
 }
 
-pub(crate) fn evaluate(e: &mut Eval) {
-    let t = e.rs.thresholds.clone();
-    e.tsat = tsat(e);
-    let tsat = e.tsat;
-    let index = stfr_index(e);
-    let ferritin = e.measure(Analyte::Ferritin);
-    let anemic = e.anemia == Some(true);
-    let row = e.rs.ferritin_row(e.lookup_age, anemic).cloned();
-    let inflamed = e.inflammation.counts_as_present();
+/// What the ferritin rules read, gathered once.
+struct IronInputs<'a> {
+    input: &'a RuleInput<'a>,
+    t: &'a Thresholds,
+    ferritin: Measure,
+    row: &'a FerritinRow,
+    tsat: Option<Measure>,
+    index: Option<Measure>,
+}
 
-    let status = match (ferritin, &row) {
-        (Some(f), Some(row)) if inflamed && e.adult => {
-            let low = row.deficient_below_with_inflammation;
-            let high = t.ferritin_inflammation_band_upper;
-            match f.band(&[low, high]) {
-                Some(0) => {
-                    e.note(format!("IRON-003 ferritin {} ug/L < {} with inflammation: deficient_with_inflammation", show(f), num(low)));
-                    Some(IronStatus::DeficientWithInflammation)
-                }
-                Some(1) => Some(middle_band(e, f, low, high, tsat, index, &t)),
-                Some(_) => {
-                    let status = match tsat.and_then(|m| m.below(t.tsat_restricted_below)) {
-                        Some(true) => IronStatus::Restricted,
-                        _ => IronStatus::Adequate,
-                    };
-                    e.note(format!(
-                        "IRON-003 ferritin {} ug/L >= {} with inflammation, TSAT {} vs < {} %: {}",
-                        show(f),
-                        num(high),
-                        tsat.map_or("missing".to_string(), |m| format!("{} %", show(m))),
-                        num(t.tsat_restricted_below),
-                        status.code()
-                    ));
-                    Some(status)
-                }
-                None => None,
+pub(crate) fn evaluate(
+    input: &RuleInput,
+    anemia: &AnemiaFinding,
+    inflammation: Inflammation,
+    trail: &mut Trail,
+) -> IronFinding {
+    let t = &input.rs.thresholds;
+    let tsat = tsat(input, trail);
+    let index = stfr_index(input, trail);
+    let ferritin = input.measure(Analyte::Ferritin);
+    let row = input
+        .rs
+        .ferritin_row(input.lookup_age, anemia.anemia == Some(true));
+    let decided = match (ferritin, row) {
+        (Some(ferritin), Some(row)) => {
+            let x = IronInputs {
+                input,
+                t,
+                ferritin,
+                row,
+                tsat,
+                index,
+            };
+            if inflammation.counts_as_present() && input.adult {
+                adult_inflamed(&x, trail)
+            } else if inflammation.counts_as_present() {
+                child_inflamed(&x, trail)
+            } else if inflammation == Inflammation::Absent {
+                not_inflamed(&x, trail)
+            } else {
+                inflammation_unknown(&x, trail)
             }
-        }
-        (Some(f), Some(row)) if inflamed => {
-            let cutoff = row.deficient_below_with_inflammation;
-            f.below(cutoff).map(|below| {
-                let status = if below {
-                    IronStatus::DeficientWithInflammation
-                } else {
-                    IronStatus::Adequate
-                };
-                // Masked: deficient although ferritin is at or above the adult
-                // with-inflammation cutoff, i.e. it would look replete to an adult reading.
-                let adult_cutoff =
-                    e.rs.ferritin_row(t.adult_age_years, false)
-                        .map_or(cutoff, |r| r.deficient_below_with_inflammation);
-                if below && f.below(adult_cutoff) == Some(false) {
-                    e.flag(Flag::MaskedIronDeficiency);
-                }
-                e.note(format!(
-                    "IRON-003 child ({}) ferritin {} ug/L vs < {} with inflammation: {}",
-                    row.population,
-                    show(f),
-                    num(cutoff),
-                    status.code()
-                ));
-                status
-            })
-        }
-        (Some(f), Some(row)) if e.inflammation == Inflammation::Absent => {
-            let cutoff = row.deficient_below_no_inflammation;
-            f.below(cutoff).map(|below| {
-                if below {
-                    e.note(format!(
-                        "IRON-004 ferritin {} ug/L < {} ({}): deficient",
-                        show(f),
-                        num(cutoff),
-                        row.population
-                    ));
-                    IronStatus::Deficient
-                } else {
-                    let low_tsat = tsat.and_then(|m| m.below(t.tsat_low_adequate_ferritin_below))
-                        == Some(true);
-                    if low_tsat {
-                        e.flag(Flag::LowTsatAdequateFerritin);
-                    }
-                    e.note(format!(
-                        "IRON-004 ferritin {} ug/L >= {} ({}): adequate{}",
-                        show(f),
-                        num(cutoff),
-                        row.population,
-                        if low_tsat {
-                            format!(
-                                ", TSAT {} % < {}",
-                                tsat.map_or(String::new(), show),
-                                num(t.tsat_low_adequate_ferritin_below)
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ));
-                    IronStatus::Adequate
-                }
-            })
-        }
-        (Some(f), Some(row)) => {
-            let cutoff = row.deficient_below_no_inflammation;
-            let high = t.ferritin_inflammation_band_upper;
-            f.band(&[cutoff, high]).map(|band| {
-                let status = match band {
-                    0 => IronStatus::Deficient,
-                    1 => IronStatus::Indeterminate,
-                    _ => IronStatus::Adequate,
-                };
-                if band < 2 {
-                    e.recommend(TestCode::Crp);
-                }
-                e.note(format!(
-                    "IRON-005 inflammation unknown, ferritin {} ug/L (deficient below {}, adequate from {}): {}",
-                    show(f),
-                    num(cutoff),
-                    num(high),
-                    status.code()
-                ));
-                status
-            })
         }
         _ => None,
     };
-
-    e.iron_status = match status {
+    let status = match decided {
         Some(s) => s,
-        None => {
-            let low_tsat =
-                tsat.and_then(|m| m.below(t.tsat_low_adequate_ferritin_below)) == Some(true);
-            let status = if low_tsat && e.inflammation == Inflammation::Absent {
-                IronStatus::Indeterminate
-            } else {
-                IronStatus::Unknown
-            };
-            e.recommend(TestCode::Ferritin);
-            e.recommend(TestCode::Tsat);
-            e.note(format!(
-                "IRON-006 ferritin {}: iron status {}",
-                ferritin.map_or("missing".to_string(), |f| format!(
-                    "{} ug/L does not decide",
-                    show(f)
-                )),
-                status.code()
-            ));
-            status
-        }
+        None => ferritin_undecided(ferritin, tsat, inflammation, t, trail),
     };
-    if e.iron_status == IronStatus::Indeterminate {
-        e.recommend(TestCode::Tsat);
-        e.recommend(TestCode::Stfr);
+    if status == IronStatus::Indeterminate {
+        trail.recommend(TestCode::Tsat);
+        trail.recommend(TestCode::Stfr);
     }
-
-    overload(e, ferritin, tsat, &t);
-    b12_folate(e, &t);
+    overload(input, inflammation, ferritin, tsat, trail);
+    IronFinding {
+        status,
+        tsat,
+        b12_folate_deficient: b12_folate(input, trail),
+    }
 }
 
-/// Adults with inflammation, ferritin in [low, high): sTfR index first, then TSAT.
-fn middle_band(
-    e: &mut Eval,
-    f: Measure,
-    low: f64,
-    high: f64,
-    tsat: Option<Measure>,
-    index: Option<Measure>,
-    t: &crate::ruleset::Thresholds,
-) -> IronStatus {
+fn tsat_text(tsat: Option<Measure>) -> String {
+    tsat.map_or(String::new(), show)
+}
+
+/// IRON-003, adults with inflammation.
+fn adult_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
+    let (f, t) = (x.ferritin, x.t);
+    let low = x.row.deficient_below_with_inflammation;
+    let high = t.ferritin_inflammation_band_upper;
+    match f.band(&[low, high])? {
+        0 => {
+            trail.note(
+                RuleId::Iron003,
+                format!(
+                    "ferritin {} ug/L < {} with inflammation: deficient_with_inflammation",
+                    show(f),
+                    num(low)
+                ),
+            );
+            Some(IronStatus::DeficientWithInflammation)
+        }
+        1 => Some(middle_band(x, low, high, trail)),
+        _ => {
+            let status = match x.tsat.and_then(|m| m.below(t.tsat_restricted_below)) {
+                Some(true) => IronStatus::Restricted,
+                _ => IronStatus::Adequate,
+            };
+            trail.note(
+                RuleId::Iron003,
+                format!(
+                    "ferritin {} ug/L >= {} with inflammation, TSAT {} vs < {} %: {}",
+                    show(f),
+                    num(high),
+                    x.tsat
+                        .map_or("missing".to_string(), |m| format!("{} %", show(m))),
+                    num(t.tsat_restricted_below),
+                    status.code()
+                ),
+            );
+            Some(status)
+        }
+    }
+}
+
+/// IRON-003, adults with inflammation, ferritin in [low, high): sTfR index first, then TSAT.
+fn middle_band(x: &IronInputs, low: f64, high: f64, trail: &mut Trail) -> IronStatus {
+    let t = x.t;
     let band = format!(
         "ferritin {} ug/L in {}-{} with inflammation",
-        show(f),
+        show(x.ferritin),
         num(low),
         num(high - 1.0)
     );
-    if let Some(ix) = index {
+    if let Some(ix) = x.index {
         if ix.below(t.stfr_index_restricted_below) == Some(true) {
-            e.note(format!(
-                "IRON-003 {band}, sTfR index {} < {}: restricted",
-                show(ix),
-                num(t.stfr_index_restricted_below)
-            ));
+            trail.note(
+                RuleId::Iron003,
+                format!(
+                    "{band}, sTfR index {} < {}: restricted",
+                    show(ix),
+                    num(t.stfr_index_restricted_below)
+                ),
+            );
             return IronStatus::Restricted;
         }
         if ix.above(t.stfr_index_deficient_above) == Some(true) {
-            e.flag(Flag::MaskedIronDeficiency);
-            e.note(format!(
-                "IRON-003 {band}, sTfR index {} > {}: deficient_with_inflammation",
-                show(ix),
-                num(t.stfr_index_deficient_above)
-            ));
+            trail.flag(Flag::MaskedIronDeficiency);
+            trail.note(
+                RuleId::Iron003,
+                format!(
+                    "{band}, sTfR index {} > {}: deficient_with_inflammation",
+                    show(ix),
+                    num(t.stfr_index_deficient_above)
+                ),
+            );
             return IronStatus::DeficientWithInflammation;
         }
         // Index between the two cutoffs (or undecided): the TSAT rule decides.
     }
-    match tsat.and_then(|m| m.below(t.tsat_restricted_below)) {
+    let (status, comparison) = match x.tsat.and_then(|m| m.below(t.tsat_restricted_below)) {
         Some(true) => {
-            e.flag(Flag::MaskedIronDeficiency);
-            e.note(format!(
-                "IRON-003 {band}, TSAT {} % < {}: deficient_with_inflammation",
-                tsat.map_or(String::new(), show),
-                num(t.tsat_restricted_below)
-            ));
-            IronStatus::DeficientWithInflammation
+            trail.flag(Flag::MaskedIronDeficiency);
+            (IronStatus::DeficientWithInflammation, "<")
         }
-        Some(false) => {
-            e.note(format!(
-                "IRON-003 {band}, TSAT {} % >= {}: adequate",
-                tsat.map_or(String::new(), show),
-                num(t.tsat_restricted_below)
-            ));
-            IronStatus::Adequate
-        }
+        Some(false) => (IronStatus::Adequate, ">="),
         None => {
-            e.note(format!("IRON-003 {band}, TSAT missing: indeterminate"));
-            IronStatus::Indeterminate
+            trail.note(
+                RuleId::Iron003,
+                format!("{band}, TSAT missing: indeterminate"),
+            );
+            return IronStatus::Indeterminate;
         }
-    }
+    };
+    trail.note(
+        RuleId::Iron003,
+        format!(
+            "{band}, TSAT {} % {comparison} {}: {}",
+            tsat_text(x.tsat),
+            num(t.tsat_restricted_below),
+            status.code()
+        ),
+    );
+    status
 }
 
-fn overload(
-    e: &mut Eval,
+/// IRON-003, children with inflammation: the with-inflammation cutoff of the age.
+fn child_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
+    let (f, t) = (x.ferritin, x.t);
+    let cutoff = x.row.deficient_below_with_inflammation;
+    let below = f.below(cutoff)?;
+    let status = if below {
+        IronStatus::DeficientWithInflammation
+    } else {
+        IronStatus::Adequate
+    };
+    // Masked: deficient although ferritin is at or above the adult with-inflammation
+    // cutoff, i.e. it would look replete to an adult reading.
+    let adult_cutoff = x
+        .input
+        .rs
+        .ferritin_row(t.adult_age_years, false)
+        .map_or(cutoff, |r| r.deficient_below_with_inflammation);
+    if below && f.below(adult_cutoff) == Some(false) {
+        trail.flag(Flag::MaskedIronDeficiency);
+    }
+    trail.note(
+        RuleId::Iron003,
+        format!(
+            "child ({}) ferritin {} ug/L vs < {} with inflammation: {}",
+            x.row.population,
+            show(f),
+            num(cutoff),
+            status.code()
+        ),
+    );
+    Some(status)
+}
+
+/// IRON-004, inflammation absent.
+fn not_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
+    let (f, t) = (x.ferritin, x.t);
+    let cutoff = x.row.deficient_below_no_inflammation;
+    if f.below(cutoff)? {
+        trail.note(
+            RuleId::Iron004,
+            format!(
+                "ferritin {} ug/L < {} ({}): deficient",
+                show(f),
+                num(cutoff),
+                x.row.population
+            ),
+        );
+        return Some(IronStatus::Deficient);
+    }
+    let low_tsat = x
+        .tsat
+        .and_then(|m| m.below(t.tsat_low_adequate_ferritin_below))
+        == Some(true);
+    let mut text = format!(
+        "ferritin {} ug/L >= {} ({}): adequate",
+        show(f),
+        num(cutoff),
+        x.row.population
+    );
+    if low_tsat {
+        trail.flag(Flag::LowTsatAdequateFerritin);
+        text.push_str(&format!(
+            ", TSAT {} % < {}",
+            tsat_text(x.tsat),
+            num(t.tsat_low_adequate_ferritin_below)
+        ));
+    }
+    trail.note(RuleId::Iron004, text);
+    Some(IronStatus::Adequate)
+}
+
+/// IRON-005, inflammation unknown.
+fn inflammation_unknown(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
+    let cutoff = x.row.deficient_below_no_inflammation;
+    let high = x.t.ferritin_inflammation_band_upper;
+    let band = x.ferritin.band(&[cutoff, high])?;
+    let status = match band {
+        0 => IronStatus::Deficient,
+        1 => IronStatus::Indeterminate,
+        _ => IronStatus::Adequate,
+    };
+    if band < 2 {
+        trail.recommend(TestCode::Crp);
+    }
+    trail.note(
+        RuleId::Iron005,
+        format!(
+            "inflammation unknown, ferritin {} ug/L (deficient below {}, adequate from {}): {}",
+            show(x.ferritin),
+            num(cutoff),
+            num(high),
+            status.code()
+        ),
+    );
+    Some(status)
+}
+
+/// IRON-006: ferritin missing or undecided.
+fn ferritin_undecided(
     ferritin: Option<Measure>,
     tsat: Option<Measure>,
-    t: &crate::ruleset::Thresholds,
+    inflammation: Inflammation,
+    t: &Thresholds,
+    trail: &mut Trail,
+) -> IronStatus {
+    let low_tsat = tsat.and_then(|m| m.below(t.tsat_low_adequate_ferritin_below)) == Some(true);
+    let status = if low_tsat && inflammation == Inflammation::Absent {
+        IronStatus::Indeterminate
+    } else {
+        IronStatus::Unknown
+    };
+    trail.recommend(TestCode::Ferritin);
+    trail.recommend(TestCode::Tsat);
+    trail.note(
+        RuleId::Iron006,
+        format!(
+            "ferritin {}: iron status {}",
+            ferritin.map_or("missing".to_string(), |f| format!(
+                "{} ug/L does not decide",
+                show(f)
+            )),
+            status.code()
+        ),
+    );
+    status
+}
+
+/// IRON-007, adults without inflammation present.
+fn overload(
+    input: &RuleInput,
+    inflammation: Inflammation,
+    ferritin: Option<Measure>,
+    tsat: Option<Measure>,
+    trail: &mut Trail,
 ) {
-    if !e.adult || e.inflammation.counts_as_present() {
+    let t = &input.rs.thresholds;
+    if !input.adult || inflammation.counts_as_present() {
         return;
     }
     let (Some(f), Some(ts)) = (ferritin, tsat) else {
         return;
     };
-    let ferritin_cut = if e.sex == Sex::Female {
+    let ferritin_cut = if input.sex == Sex::Female {
         t.overload_ferritin_female_above
     } else {
         t.overload_ferritin_male_above
     };
     if ts.above(t.overload_tsat_above) == Some(true) && f.above(ferritin_cut) == Some(true) {
-        e.flag(Flag::IronOverloadPattern);
-        e.note(format!(
-            "IRON-007 TSAT {} % > {} and ferritin {} ug/L > {} without inflammation present: iron overload pattern",
-            show(ts),
-            num(t.overload_tsat_above),
-            show(f),
-            num(ferritin_cut)
-        ));
+        trail.flag(Flag::IronOverloadPattern);
+        trail.note(
+            RuleId::Iron007,
+            format!(
+                "TSAT {} % > {} and ferritin {} ug/L > {} without inflammation present: iron overload pattern",
+                show(ts),
+                num(t.overload_tsat_above),
+                show(f),
+                num(ferritin_cut)
+            ),
+        );
     }
 }
 
-fn b12_folate(e: &mut Eval, t: &crate::ruleset::Thresholds) {
+/// IRON-008: B12 or folate below its cutoff.
+fn b12_folate(input: &RuleInput, trail: &mut Trail) -> bool {
+    let t = &input.rs.thresholds;
     let mut reasons = Vec::new();
-    if let Some(b12) = e.measure(Analyte::B12) {
+    if let Some(b12) = input.measure(Analyte::B12) {
         if b12.below(t.b12_deficient_below) == Some(true) {
             reasons.push(format!(
                 "B12 {} pg/mL < {}",
@@ -362,7 +564,7 @@ fn b12_folate(e: &mut Eval, t: &crate::ruleset::Thresholds) {
             ));
         }
     }
-    if let Some(folate) = e.measure(Analyte::Folate) {
+    if let Some(folate) = input.measure(Analyte::Folate) {
         if folate.below(t.folate_deficient_below) == Some(true) {
             reasons.push(format!(
                 "folate {} ng/mL < {}",
@@ -371,11 +573,12 @@ fn b12_folate(e: &mut Eval, t: &crate::ruleset::Thresholds) {
             ));
         }
     }
-    if !reasons.is_empty() {
-        e.b12_folate_deficient = true;
-        e.note(format!(
-            "IRON-008 {}: B12/folate deficient",
-            reasons.join(", ")
-        ));
+    if reasons.is_empty() {
+        return false;
     }
+    trail.note(
+        RuleId::Iron008,
+        format!("{}: B12/folate deficient", reasons.join(", ")),
+    );
+    true
 }

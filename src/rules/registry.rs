@@ -1,99 +1,299 @@
-//! Every rule, declared once: id, title, rationale and citation. Evidence lines start with
-//! the id of the rule that wrote them; `anemia-engine rules` prints this table.
+//! The rule registry: the chain of the families' declarations, sorted by id. Each family
+//! file declares its own rules next to the functions that implement them; `anemia-engine
+//! rules` and `explain` print from here.
+
+use crate::ruleset::Ruleset;
+use crate::vocab::{Flag, RuleId};
 
 /// Metadata of one rule.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct RuleMeta {
-    pub id: &'static str,
+    pub id: RuleId,
     pub family: &'static str,
     pub title: &'static str,
-    pub rationale: &'static str,
+    /// Prose with `{name}` placeholders for every number that lives in the ruleset: a
+    /// threshold id of `thresholds.csv` or a name [`derived`] knows. Render it with
+    /// [`RuleMeta::rationale`] so it quotes the ruleset actually loaded.
+    pub rationale_template: &'static str,
     pub citation: &'static str,
+    /// Ids of `thresholds.csv` the rule reads.
+    pub thresholds: &'static [&'static str],
+    /// Ruleset tables (file names) the rule reads.
+    pub tables: &'static [&'static str],
+    /// Flags the rule raises.
+    pub raises: &'static [Flag],
 }
 
-const fn rule(
-    id: &'static str,
-    family: &'static str,
-    title: &'static str,
-    rationale: &'static str,
-    citation: &'static str,
-) -> RuleMeta {
-    RuleMeta {
-        id,
-        family,
-        title,
-        rationale,
-        citation,
+impl RuleMeta {
+    /// The rationale with every placeholder replaced by its value in `rs`.
+    pub fn rationale(&self, rs: &Ruleset) -> String {
+        render(self.rationale_template, rs)
     }
 }
 
-/// All rules, sorted by id.
-pub const RULES: &[RuleMeta] = &[
-    rule("ANEMIA-001", "ANEMIA", "Haemoglobin cutoff by age, sex and pregnancy", "The population row of hb_cutoffs.csv gives the anemia cutoff and severity bands; pregnancy implies female; age missing is treated as adult; above 65 y the adult cutoff is extrapolated.", "WHO 2024 Guideline on haemoglobin cutoffs to define anaemia in individuals and populations"),
-    rule("ANEMIA-002", "ANEMIA", "Elevation adjustment", "Haemoglobin rises with altitude; the cutoff and every band edge are raised by the elevation band's adjustment. Beyond the table the last row is carried forward and flagged.", "WHO 2024 Guideline on haemoglobin cutoffs (elevation adjustment)"),
-    rule("ANEMIA-003", "ANEMIA", "Smoking adjustment", "Smoking raises haemoglobin; the cutoff and band edges are raised by the smoking band's adjustment; a count wins over the yes/no smoker column.", "WHO 2024 Guideline on haemoglobin cutoffs (smoking adjustment)"),
-    rule("ANEMIA-004", "ANEMIA", "Anemia and severity", "Hb below the adjusted cutoff is anemia; the severity band is mild, moderate or severe. Between the female and male cutoffs with sex unknown, anemia status is unknown.", "WHO 2024 Guideline on haemoglobin cutoffs to define anaemia in individuals and populations"),
-    rule("ANEMIA-005", "ANEMIA", "Age out of scope", "Below 6 months the haemoglobin cutoffs do not apply; only the safety flags are evaluated.", "WHO 2024 Guideline on haemoglobin cutoffs (ages 6 months and over)"),
-    rule("CLASS-001", "CLASS", "Classification", "One label per panel, first match wins, from anemia, iron status, inflammation, B12/folate and morphology (clinical rules section 5).", "anemia-engine clinical rules 2026.1 section 5"),
-    rule("DATA-001", "DATA", "Censored values", "A censored result decides only when its whole interval lies in one band of the decision at hand; otherwise it counts as missing for that decision.", "anemia-engine clinical rules 2026.1 section 7"),
-    rule("DATA-002", "DATA", "Text results", "A text result (hemolyzed, QNS, ...) is missing for the rules, kept in evidence, and the test is recommended again.", "anemia-engine clinical rules 2026.1 section 7"),
-    rule("DATA-003", "DATA", "Age missing", "Without a usable age the panel is treated as an adult (15 years and over).", "anemia-engine clinical rules 2026.1"),
-    rule("DATA-004", "DATA", "Unit conversion", "Values reported in another accepted unit are converted to the canonical unit with the factor of units.csv.", "reference-ranges units.csv (SI conversion factors)"),
-    rule("FLAG-001", "FLAG", "Iron deficiency with normal MCV", "Iron deficiency (either kind) with an MCV at or above the age's lower limit: MCV alone would miss it.", "anemia-engine clinical rules 2026.1 section 6"),
-    rule("FLAG-002", "FLAG", "B12/folate deficiency with normal MCV", "B12 or folate deficiency with MCV at or below the age's upper limit: MCV alone would miss it.", "anemia-engine clinical rules 2026.1 section 6"),
-    rule("FLAG-003", "FLAG", "High RDW with normal MCV", "Anemic, normocytic and RDW high: possible dimorphic population of coexisting micro- and macrocytic processes.", "Bessman, Gilmer and Gardner, Am J Clin Pathol 1983"),
-    rule("FLAG-004", "FLAG", "Microcytosis without iron deficiency", "Microcytic with iron adequate or restricted: look for thalassemia trait or anemia of inflammation.", "anemia-engine clinical rules 2026.1 section 6"),
-    rule("FLAG-005", "FLAG", "Thalassemia trait pattern", "Microcytic, iron deficiency excluded (it lowers HbA2), Mentzer index below the cutoff.", "Mentzer, Lancet 1973"),
-    rule("FLAG-006", "FLAG", "Transfusion threshold", "Hb below the restrictive transfusion threshold (higher with cardiovascular disease).", "AABB 2023 International Guidelines for Red Blood Cell Transfusion"),
-    rule("FLAG-007", "FLAG", "Myeloma screen suggested", "Anemia with back pain in an adult, and raised ESR at 60 or over, or hypercalcaemia, or renal impairment.", "NICE NG12 Suspected cancer; IMWG 2014 updated criteria for multiple myeloma"),
-    rule("FLAG-008", "FLAG", "Very high ESR", "ESR at or above 100 mm/h: malignancy, infection or vasculitis must be considered.", "NICE NG12 Suspected cancer"),
-    rule("FLAG-009", "FLAG", "NSAID caution", "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment, anticoagulant, CKD, heart failure, severe anemia.", "NICE NG59 Low back pain and sciatica; BSG 2021 iron deficiency anaemia guidelines"),
-    rule("FLAG-010", "FLAG", "Steroid fracture risk", "Corticosteroid use with back pain: bone loss and vertebral compression fracture.", "anemia-engine clinical rules 2026.1 section 6"),
-    rule("INFLAM-001", "INFLAM", "CRP", "CRP above the cutoff means inflammation is present.", "WHO 2020 ferritin guideline; BRINDA; Thurnham 2010"),
-    rule("INFLAM-002", "INFLAM", "ESR", "At 15 years and over (or age missing), ESR above the Westergren upper limit (age/2 men, (age+10)/2 women and unknown sex) means inflammation.", "Miller, Green and Robinson, BMJ 1983"),
-    rule("INFLAM-003", "INFLAM", "AGP", "Alpha-1-acid glycoprotein above the cutoff means inflammation.", "Thurnham 2010"),
-    rule("INFLAM-004", "INFLAM", "Inflammation status", "Present if any marker is raised, absent if a marker decides and none is raised, presumed when no marker decides and a chronic inflammatory condition is named, otherwise unknown.", "Weiss & Goodnough, NEJM 2005"),
-    rule("IRON-001", "IRON", "TSAT", "Reported TSAT, else iron/TIBC x 100, else from transferrin (TIBC = 1.40 x transferrin); a derived value above 100 % is implausible.", "Gambino et al. Clin Chem 1997; anemia-engine clinical rules 2026.1 section 4"),
-    rule("IRON-002", "IRON", "sTfR index", "sTfR / log10(ferritin), when ferritin is above 1 ug/L.", "Weiss & Goodnough, NEJM 2005"),
-    rule("IRON-003", "IRON", "Iron status with inflammation", "Adults: ferritin < 30 deficient; 30-99 decided by sTfR index or TSAT; >= 100 restricted if TSAT low. Children: the with-inflammation ferritin cutoff.", "Weiss & Goodnough NEJM 2005; ESC 2021; NICE NG203; WHO 2020 ferritin guideline"),
-    rule("IRON-004", "IRON", "Iron status without inflammation", "Ferritin below the population cutoff is deficient; otherwise adequate, with low TSAT flagged.", "WHO 2020 ferritin guideline; AGA 2020; BSG 2021"),
-    rule("IRON-005", "IRON", "Iron status with inflammation unknown", "Below the no-inflammation cutoff deficient; from it to 99 indeterminate; 100 and over adequate; CRP recommended.", "anemia-engine clinical rules 2026.1 section 4"),
-    rule("IRON-006", "IRON", "Ferritin missing", "Without ferritin iron status is unknown, unless TSAT is low without inflammation (indeterminate).", "anemia-engine clinical rules 2026.1 section 4"),
-    rule("IRON-007", "IRON", "Iron overload pattern", "TSAT above 45 % with ferritin above 200 (women) / 300 (men, unknown) ug/L without inflammation present.", "EASL 2022 Clinical Practice Guidelines on haemochromatosis"),
-    rule("IRON-008", "IRON", "B12/folate deficiency", "B12 or folate below its cutoff (local ranges belong in thresholds.csv).", "BSH 2014 guidelines for cobalamin and folate disorders"),
-    rule("MORPH-001", "MORPH", "MCV category", "Microcytic below, macrocytic above the age's normocytic MCV range.", "Nathan and Oski's Hematology of Infancy and Childhood; adult reference interval"),
-    rule("MORPH-002", "MORPH", "RDW high", "RDW-CV above the upper limit.", "Bessman, Gilmer and Gardner, Am J Clin Pathol 1983"),
-    rule("MORPH-003", "MORPH", "Mentzer index", "MCV / RBC; below 13 suggests thalassemia trait.", "Mentzer, Lancet 1973"),
-    rule("PANEL-001", "PANEL", "Panel assembly", "Long layout: each haemoglobin result anchors a panel; other analytes join from the same specimen, else from the nearest collection of the same patient within the panel window; results without a haemoglobin anchor form their own panel.", "anemia-engine interface (long layout)"),
-    rule("TEST-001", "TEST", "Recommended tests", "What the decision needed and lacked, and what a flag calls for; never a test the panel already has.", "anemia-engine clinical rules 2026.1 section 8"),
+/// A rule as printed by `rules` and `explain`: the rationale rendered from one ruleset.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RuleView {
+    pub id: &'static str,
+    pub family: &'static str,
+    pub title: &'static str,
+    pub rationale: String,
+    pub citation: &'static str,
+}
+
+impl RuleMeta {
+    pub fn view(&self, rs: &Ruleset) -> RuleView {
+        RuleView {
+            id: self.id.code(),
+            family: self.family,
+            title: self.title,
+            rationale: self.rationale(rs),
+            citation: self.citation,
+        }
+    }
+}
+
+/// The families' declarations, in id order.
+const FAMILIES: [&[RuleMeta]; 9] = [
+    super::anemia::RULES,
+    super::classify::RULES,
+    super::data::RULES,
+    super::flags::RULES,
+    super::inflammation::RULES,
+    super::iron::RULES,
+    super::morphology::RULES,
+    super::data::PANEL_RULES,
+    super::tests_recommended::RULES,
 ];
 
-/// Looks a rule up by id (case-insensitive).
-pub fn rule_by_id(id: &str) -> Option<&'static RuleMeta> {
-    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+/// Every rule, sorted by id.
+pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
+    FAMILIES.iter().flat_map(|family| family.iter())
+}
+
+/// Looks a rule up by its id.
+pub fn rule(id: RuleId) -> Option<&'static RuleMeta> {
+    rules().find(|r| r.id == id)
+}
+
+/// Looks a rule up by its code (case-insensitive).
+pub fn rule_by_id(code: &str) -> Option<&'static RuleMeta> {
+    rules().find(|r| r.id.code().eq_ignore_ascii_case(code))
+}
+
+/// The rule that raises a flag.
+pub fn rule_for_flag(flag: Flag) -> Option<&'static RuleMeta> {
+    rules().find(|r| r.raises.contains(&flag))
+}
+
+/// Numbers rationales quote that are not a single threshold: derived from the tables.
+fn derived(name: &str, rs: &Ruleset) -> Option<f64> {
+    let t = &rs.thresholds;
+    match name {
+        "age_scope_min_months" => Some(t.age_scope_min_years * 12.0),
+        "ferritin_adult_with_inflammation_below" => rs
+            .ferritin_row(t.adult_age_years, false)
+            .map(|r| r.deficient_below_with_inflammation),
+        // The last whole ug/L of the with-inflammation middle band.
+        "ferritin_inflammation_band_last" => Some(t.ferritin_inflammation_band_upper - 1.0),
+        _ => None,
+    }
+}
+
+/// The value of one placeholder name.
+pub(crate) fn placeholder_value(name: &str, rs: &Ruleset) -> Option<f64> {
+    rs.thresholds.get(name).or_else(|| derived(name, rs))
+}
+
+fn render(template: &str, rs: &Ruleset) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match placeholder_value(name, rs) {
+                    Some(v) => out.push_str(&crate::numfmt::num(v)),
+                    // Unknown names are caught by the registry tests; never hide one.
+                    None => out.push_str(&format!("{{{name}}}")),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Placeholder names a template uses.
+#[cfg(test)]
+fn placeholders(template: &str) -> Vec<&str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ruleset::{RULESET_FILES, THRESHOLD_IDS};
+
+    fn embedded() -> Ruleset {
+        Ruleset::embedded().unwrap()
+    }
 
     #[test]
-    fn ids_are_sorted_unique_and_cited() {
-        for pair in RULES.windows(2) {
+    fn every_rule_id_is_declared_exactly_once_in_id_order() {
+        let declared: Vec<RuleId> = rules().map(|r| r.id).collect();
+        assert_eq!(
+            declared,
+            RuleId::ALL,
+            "declarations must follow RuleId order"
+        );
+        for pair in declared.windows(2) {
             assert!(
-                pair[0].id < pair[1].id,
+                pair[0].code() < pair[1].code(),
                 "{} before {}",
-                pair[0].id,
-                pair[1].id
+                pair[0],
+                pair[1]
             );
         }
-        for r in RULES {
-            assert!(r.id.starts_with(r.family), "{}", r.id);
+    }
+
+    #[test]
+    fn every_rule_is_titled_cited_and_in_its_family() {
+        for r in rules() {
+            assert!(r.id.code().starts_with(r.family), "{}", r.id);
+            assert!(!r.title.is_empty(), "{} has no title", r.id);
             assert!(
-                !r.title.is_empty() && !r.rationale.is_empty() && !r.citation.is_empty(),
-                "{}",
+                !r.rationale_template.is_empty(),
+                "{} has no rationale",
                 r.id
             );
+            assert!(!r.citation.is_empty(), "{} has no citation", r.id);
         }
+    }
+
+    #[test]
+    fn every_threshold_a_rule_names_exists_and_every_threshold_is_used() {
+        let known: Vec<&str> = THRESHOLD_IDS.iter().map(|(id, _)| *id).collect();
+        for r in rules() {
+            for t in r.thresholds {
+                assert!(known.contains(t), "{} names unknown threshold {t}", r.id);
+            }
+            for table in r.tables {
+                assert!(
+                    RULESET_FILES.contains(table),
+                    "{} names unknown table {table}",
+                    r.id
+                );
+            }
+        }
+        let used: Vec<&str> = rules()
+            .flat_map(|r| r.thresholds.iter().copied())
+            .chain(crate::guidance::THRESHOLDS.iter().copied())
+            .collect();
+        for id in known {
+            assert!(used.contains(&id), "threshold {id} is used by no rule");
+        }
+    }
+
+    #[test]
+    fn every_flag_is_raised_by_exactly_one_rule() {
+        for f in Flag::ALL {
+            let raisers: Vec<RuleId> = rules()
+                .filter(|r| r.raises.contains(f))
+                .map(|r| r.id)
+                .collect();
+            assert_eq!(raisers.len(), 1, "{f} is raised by {raisers:?}");
+        }
+    }
+
+    #[test]
+    fn rationales_carry_no_number_of_the_ruleset() {
+        let rs = embedded();
+        for r in rules() {
+            let mut prose = r.rationale_template.to_string();
+            for name in placeholders(r.rationale_template) {
+                assert!(
+                    placeholder_value(name, &rs).is_some(),
+                    "{} quotes unknown placeholder {{{name}}}",
+                    r.id
+                );
+                prose = prose.replace(&format!("{{{name}}}"), "");
+            }
+            let numbers = standalone_numbers(&prose);
+            assert!(
+                numbers.is_empty(),
+                "{} rationale writes {numbers:?} instead of a placeholder: {prose}",
+                r.id
+            );
+            // Every placeholder names a threshold the rule declares (or a derived value).
+            for name in placeholders(r.rationale_template) {
+                assert!(
+                    r.thresholds.contains(&name) || derived(name, &rs).is_some(),
+                    "{} quotes {{{name}}} without declaring it",
+                    r.id
+                );
+            }
+        }
+    }
+
+    /// Numbers standing alone in prose: not part of a name (B12, log10, HbA2), not a
+    /// section reference (`section 5`), not the `x 100` of a percentage.
+    fn standalone_numbers(prose: &str) -> Vec<String> {
+        let words: Vec<&str> = prose
+            .split(|c: char| c.is_whitespace() || "(),;:/=<>+".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut found = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let w = w.trim_end_matches('.');
+            let numeric = w.chars().any(|c| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+            let after = |prev: &str| i > 0 && words[i - 1] == prev;
+            if numeric && !after("section") && !(w == "100" && after("x")) {
+                found.push(w.to_string());
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_number_check_sees_numbers_and_not_names() {
+        assert_eq!(standalone_numbers("ferritin < 30 deficient"), vec!["30"]);
+        assert_eq!(standalone_numbers("age/2 men"), vec!["2"]);
+        assert_eq!(standalone_numbers("30-99 decided"), vec!["30-99"]);
+        assert!(
+            standalone_numbers("B12, log10(ferritin), alpha-1-acid, section 5, x 100").is_empty()
+        );
+    }
+
+    #[test]
+    fn a_rationale_quotes_the_loaded_ruleset() {
+        let mut rs = embedded();
+        rs.thresholds.mentzer_thalassemia_below = 12.5;
+        let text = rule(RuleId::Morph003).unwrap().rationale(&rs);
+        assert!(text.contains("12.5"), "{text}");
+        assert!(!text.contains("13"), "{text}");
+    }
+
+    #[test]
+    fn lookups_by_code_and_flag() {
+        assert_eq!(rule_by_id("iron-003").map(|r| r.id), Some(RuleId::Iron003));
+        assert_eq!(
+            rule_for_flag(Flag::MaskedIronDeficiency).map(|r| r.id),
+            Some(RuleId::Iron003)
+        );
+        assert!(rule_by_id("IRON-999").is_none());
     }
 }

@@ -3,37 +3,52 @@
 
 use crate::analyte::Analyte;
 use crate::cell::Cell;
-use crate::codes::{Label, TestCode};
+use crate::panel::Panel;
+use crate::vocab::{Inflammation, Label, Morphology, RuleId, TestCode};
 
-use super::classify::has_result;
-use super::{Eval, Inflammation, Morphology};
+use super::flags::Findings;
+use super::registry::RuleMeta;
+use super::{RuleInput, Trail};
 
-pub(crate) fn evaluate(e: &mut Eval, label: Label) {
-    if e.anemia == Some(true) && e.inflammation == Inflammation::Unknown {
-        e.recommend(TestCode::Crp);
+pub(crate) const RULES: &[RuleMeta] = &[RuleMeta {
+    id: RuleId::Test001,
+    family: "TEST",
+    title: "Recommended tests",
+    rationale_template: "What the decision needed and lacked, and what a flag calls for; never a test the panel already has.",
+    citation: "anemia-engine clinical rules 2026.1 section 8",
+    thresholds: &[],
+    tables: &[],
+    raises: &[],
+}];
+
+pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mut Trail) {
+    let anemic = f.anemia.anemia == Some(true);
+    if anemic && f.inflammation == Inflammation::Unknown {
+        trail.recommend(TestCode::Crp);
     }
-    if e.anemia == Some(true) && e.morphology == Morphology::Macrocytic {
-        e.recommend(TestCode::B12Folate);
+    if anemic && f.morphology.category == Morphology::Macrocytic {
+        trail.recommend(TestCode::B12Folate);
     }
     if label == Label::AnemiaOther {
-        e.recommend(TestCode::Reticulocytes);
+        trail.recommend(TestCode::Reticulocytes);
     }
     // A text result: the test is recommended again.
     for a in Analyte::ALL {
-        if matches!(e.panel.cell(a), Cell::Text(_)) {
+        if matches!(input.panel.cell(a), Cell::Text(_)) {
             if let Some(test) = test_for(a) {
-                e.recommend(test);
+                trail.recommend(test);
             }
         }
     }
-    let tests = std::mem::take(&mut e.tests);
-    let (kept, dropped): (Vec<TestCode>, Vec<TestCode>) =
-        tests.into_iter().partition(|t| !already_has(e, *t));
-    e.tests = kept;
-    if !e.tests.is_empty() || !dropped.is_empty() {
-        let codes: Vec<&str> = e.tests.iter().map(|t| t.code()).collect();
+    let tests = std::mem::take(&mut trail.tests);
+    let (kept, dropped): (Vec<TestCode>, Vec<TestCode>) = tests
+        .into_iter()
+        .partition(|t| !already_has(input.panel, *t));
+    trail.tests = kept;
+    if !trail.tests.is_empty() || !dropped.is_empty() {
+        let codes: Vec<&str> = trail.tests.iter().map(|t| t.code()).collect();
         let mut line = format!(
-            "TEST-001 recommended: {}",
+            "recommended: {}",
             if codes.is_empty() {
                 "none".to_string()
             } else {
@@ -44,7 +59,7 @@ pub(crate) fn evaluate(e: &mut Eval, label: Label) {
             let d: Vec<&str> = dropped.iter().map(|t| t.code()).collect();
             line.push_str(&format!(" (already present: {})", d.join(", ")));
         }
-        e.note(line);
+        trail.note(RuleId::Test001, line);
     }
 }
 
@@ -61,7 +76,13 @@ fn test_for(a: Analyte) -> Option<TestCode> {
     })
 }
 
-fn already_has(e: &Eval, test: TestCode) -> bool {
+/// Whether the panel already has a result for a follow-up test (a censored result counts,
+/// a text result does not).
+fn has_result(panel: &Panel, analyte: Analyte) -> bool {
+    panel.cell(analyte).is_present()
+}
+
+fn already_has(e: &Panel, test: TestCode) -> bool {
     match test {
         TestCode::Hb => has_result(e, Analyte::Hb),
         TestCode::Ferritin => has_result(e, Analyte::Ferritin),

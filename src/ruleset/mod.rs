@@ -96,6 +96,11 @@ macro_rules! thresholds {
             fn from_map(map: &HashMap<String, f64>) -> Option<Thresholds> {
                 Some(Thresholds { $($id: *map.get(stringify!($id))?),+ })
             }
+
+            /// The value of a threshold by its id.
+            pub fn get(&self, id: &str) -> Option<f64> {
+                match id { $(stringify!($id) => Some(self.$id),)+ _ => None }
+            }
         }
     };
 }

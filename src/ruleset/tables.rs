@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use crate::analyte::Analyte;
-use crate::codes::{Flag, Label};
 use crate::error::RulesetProblem;
+use crate::vocab::{Flag, GuidanceId, Label};
 
 /// Collects problems while parsing one ruleset.
 #[derive(Default)]
@@ -325,6 +325,27 @@ pub(crate) fn parse_guidance(
                     format!("guidance {} names unknown flag {f:?}", g.id),
                 );
             }
+        }
+        if GuidanceId::from_code(&g.id).is_none() {
+            problems.push(
+                file,
+                line,
+                format!(
+                    "guidance {} is not an entry the engine attaches; the catalog must hold exactly the ids of `anemia-engine rules`",
+                    g.id
+                ),
+            );
+        }
+    }
+    for id in GuidanceId::ALL {
+        if !parsed.guidance.iter().any(|g| g.id == id.code()) {
+            problems.push(
+                file,
+                0,
+                format!(
+                    "guidance {id} is missing: the engine attaches it, so the catalog must hold it"
+                ),
+            );
         }
     }
     parsed.guidance

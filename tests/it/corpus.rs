@@ -88,13 +88,13 @@ fn corpus_covers_every_label_and_flag_at_least_twice() {
             *flags.entry(f.to_string()).or_default() += 1;
         }
     }
-    for l in anemia_engine::codes::Label::ALL {
+    for l in anemia_engine::vocab::Label::ALL {
         assert!(
             labels.get(l.code()).copied().unwrap_or(0) >= 2,
             "label {l} has fewer than two panels"
         );
     }
-    for f in anemia_engine::codes::Flag::ALL {
+    for f in anemia_engine::vocab::Flag::ALL {
         assert!(
             flags.get(f.code()).copied().unwrap_or(0) >= 2,
             "flag {f} has fewer than two panels"
@@ -268,13 +268,13 @@ fn bundled_example_covers_every_label_and_flag_and_balances() {
         s["classified"].as_u64().expect("c") + s["rejected"].as_u64().expect("r")
     );
     assert_eq!(s["ledger_balanced"], true);
-    for l in anemia_engine::codes::Label::ALL {
+    for l in anemia_engine::vocab::Label::ALL {
         assert!(
             s["classification_counts"][l.code()].as_u64().unwrap_or(0) >= 1,
             "example lacks label {l}"
         );
     }
-    for f in anemia_engine::codes::Flag::ALL {
+    for f in anemia_engine::vocab::Flag::ALL {
         assert!(
             s["flag_counts"][f.code()].as_u64().unwrap_or(0) >= 1,
             "example lacks flag {f}"
