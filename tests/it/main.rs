@@ -3,12 +3,17 @@
 // Tests may panic on broken fixtures; the library and binary may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli;
+mod bad_input;
 mod common;
 mod corpus;
+mod exit_codes;
+mod explain_cmd;
+mod formats;
 mod guidance;
 mod long_layout;
+mod messy;
 mod properties;
 mod qa;
+mod rules_cmd;
 mod ruleset;
 mod scale;

@@ -1,0 +1,234 @@
+//! The known-answer corpus in every output format (CSV, NDJSON, Parquet): columns, order,
+//! metadata, cross-format equality, and small per-format snapshots.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use polars::prelude::{AnyValue, DataFrame, ParquetReader, SerReader};
+use serde_json::Value;
+
+use crate::common::{
+    code, corpus_specimen_ids, csv_records, embedded_checksum, engine, fixture, ndjson_rows, read,
+    run_corpus, s, snapshot_settings, stderr, write_input, CORPUS_PANELS, SPEC_COLUMNS,
+};
+
+#[test]
+fn corpus_csv_output() {
+    let (dir, out) = run_corpus("out.csv");
+    let records = csv_records(&out);
+    let header: Vec<&str> = records[0].iter().collect();
+    assert_eq!(header, SPEC_COLUMNS);
+    assert_eq!(records.len(), CORPUS_PANELS + 1);
+    // Rows are written in input order.
+    let ids: Vec<String> = records[1..].iter().map(|r| r[1].to_string()).collect();
+    assert_eq!(ids, corpus_specimen_ids());
+    // A clean corpus leaves an empty rejects file (header only) next to OUT.
+    assert_eq!(
+        read(&dir.path().join("out.rejects.csv")),
+        "source,line,reason_code,message,raw\n"
+    );
+    snapshot_settings().bind(|| insta::assert_snapshot!("cli_corpus_csv", read(&out)));
+}
+
+#[test]
+fn corpus_ndjson_output() {
+    let (_dir, out) = run_corpus("out.ndjson");
+    let rows = ndjson_rows(&out);
+    assert_eq!(rows.len(), CORPUS_PANELS);
+    for row in &rows {
+        let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys, SPEC_COLUMNS,
+            "NDJSON keys are the CSV columns, in order"
+        );
+        for list in ["flags", "recommended_tests", "guidance", "evidence"] {
+            assert!(row[list].is_array(), "{list} is an array in NDJSON");
+        }
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("cli_corpus_ndjson", read(&out)));
+}
+
+fn any_text(v: &AnyValue) -> String {
+    match v {
+        AnyValue::Null => "null".to_string(),
+        AnyValue::String(x) => x.to_string(),
+        AnyValue::StringOwned(x) => x.to_string(),
+        AnyValue::Boolean(b) => b.to_string(),
+        AnyValue::Float64(f) => format!("{f}"),
+        other => format!("{other}"),
+    }
+}
+
+fn render_frame(df: &DataFrame) -> String {
+    let mut text = String::from("schema:\n");
+    for c in df.columns() {
+        writeln!(text, "  {}: {}", c.name(), c.dtype()).expect("write");
+    }
+    for i in 0..df.height() {
+        let cells: Vec<String> = df
+            .columns()
+            .iter()
+            .map(|c| format!("{}={}", c.name(), any_text(&c.get(i).expect("cell"))))
+            .collect();
+        writeln!(text, "row {}: {}", i + 1, cells.join(", ")).expect("write");
+    }
+    text
+}
+
+/// Does a Parquet cell carry the same value as the CSV cell of the same panel and column?
+fn same_value(parquet: &AnyValue, csv_cell: &str) -> bool {
+    match parquet {
+        AnyValue::Null => csv_cell.is_empty(),
+        AnyValue::Float64(f) => csv_cell.parse::<f64>().is_ok_and(|c| (c - f).abs() < 1e-9),
+        AnyValue::Boolean(b) => csv_cell == b.to_string(),
+        AnyValue::String(x) => *x == csv_cell,
+        AnyValue::StringOwned(x) => x.as_str() == csv_cell,
+        _ => false,
+    }
+}
+
+#[test]
+fn corpus_parquet_output() {
+    let (dir, out) = run_corpus("out.parquet");
+    let df = ParquetReader::new(fs::File::open(&out).expect("open parquet"))
+        .finish()
+        .expect("read parquet");
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(names, SPEC_COLUMNS, "Parquet schema = CSV header");
+    assert_eq!(df.height(), CORPUS_PANELS);
+
+    // Key-value metadata names the engine, the ruleset version and its checksum.
+    let mut reader = ParquetReader::new(fs::File::open(&out).expect("open parquet"));
+    let meta = reader.get_metadata().expect("parquet metadata");
+    let kv: BTreeMap<String, Option<String>> = meta
+        .key_value_metadata()
+        .as_ref()
+        .expect("key-value metadata")
+        .iter()
+        .map(|k| (k.key.clone(), k.value.clone()))
+        .collect();
+    assert_eq!(
+        kv.get("anemia_engine.ruleset_version"),
+        Some(&Some("2026.1".to_string()))
+    );
+    assert_eq!(
+        kv.get("anemia_engine.ruleset_checksum"),
+        Some(&Some(embedded_checksum()))
+    );
+
+    // Same values as the CSV output of the same corpus, cell by cell.
+    let csv_out = dir.path().join("same.csv");
+    let o = engine(&[
+        "classify",
+        s(&fixture("cases.csv")),
+        "-o",
+        s(&csv_out),
+        "--quiet",
+    ]);
+    assert_eq!(code(&o), 0);
+    let records = csv_records(&csv_out);
+    for (j, col) in df.columns().iter().enumerate() {
+        for (i, rec) in records[1..].iter().enumerate() {
+            let v = col.get(i).expect("cell");
+            assert!(
+                same_value(&v, &rec[j]),
+                "row {} column {}: parquet {v:?} vs csv {:?}",
+                i + 1,
+                col.name(),
+                &rec[j]
+            );
+        }
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("cli_corpus_parquet", render_frame(&df)));
+}
+
+fn parquet_dtypes(path: &Path) -> Vec<(String, String)> {
+    let df = ParquetReader::new(fs::File::open(path).expect("open parquet"))
+        .finish()
+        .expect("read parquet");
+    df.columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.dtype().to_string()))
+        .collect()
+}
+
+#[test]
+fn parquet_schema_does_not_depend_on_the_rows() {
+    // A day on which every row is rejected must still produce the usual schema, so that
+    // daily files can be read together.
+    let (_dir, full) = run_corpus("out.parquet");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write_input(dir.path(), "in.csv", b"patient_id,hb_g_dl\nP1,125\n");
+    let out = dir.path().join("empty.parquet");
+    let o = engine(&["classify", s(&input), "-o", s(&out), "--quiet"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let expected = parquet_dtypes(&full);
+    assert!(expected.contains(&("anemia".to_string(), "bool".to_string())));
+    assert!(expected.contains(&("age_years".to_string(), "f64".to_string())));
+    assert_eq!(parquet_dtypes(&out), expected);
+}
+
+/// A CSV cell and the NDJSON value of the same panel and column.
+fn same_json(v: &Value, csv_cell: &str, column: &str) -> bool {
+    match v {
+        Value::Null => csv_cell.is_empty(),
+        Value::String(x) => x == csv_cell,
+        Value::Bool(b) => csv_cell == b.to_string(),
+        Value::Number(n) => csv_cell
+            .parse::<f64>()
+            .is_ok_and(|c| (c - n.as_f64().expect("f64")).abs() < 1e-9),
+        Value::Array(items) => {
+            let sep = if column == "evidence" { " | " } else { ";" };
+            let joined: Vec<&str> = items.iter().map(|i| i.as_str().expect("str")).collect();
+            joined.join(sep) == csv_cell
+        }
+        Value::Object(_) => false,
+    }
+}
+
+#[test]
+fn corpus_csv_and_ndjson_carry_the_same_rows_in_the_same_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv_out = dir.path().join("out.csv");
+    let nd_out = dir.path().join("out.ndjson");
+    for out in [&csv_out, &nd_out] {
+        let o = engine(&[
+            "classify",
+            s(&fixture("cases.csv")),
+            "-o",
+            s(out),
+            "--quiet",
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    }
+    let records = csv_records(&csv_out);
+    let rows = ndjson_rows(&nd_out);
+    assert_eq!(records.len() - 1, rows.len());
+    let header: Vec<String> = records[0].iter().map(str::to_string).collect();
+    for (rec, row) in records[1..].iter().zip(&rows) {
+        for key in ["patient_id", "specimen_id", "classification"] {
+            let j = header.iter().position(|h| h == key).expect("column");
+            assert_eq!(row[key].as_str(), Some(&rec[j]), "{key}");
+        }
+        let flags: Vec<&str> = row["flags"]
+            .as_array()
+            .expect("flags array")
+            .iter()
+            .map(|f| f.as_str().expect("flag"))
+            .collect();
+        let j = header.iter().position(|h| h == "flags").expect("flags");
+        assert_eq!(flags.join(";"), &rec[j]);
+        // And every other column carries the same value.
+        for (j, name) in header.iter().enumerate() {
+            assert!(
+                same_json(&row[name], &rec[j], name),
+                "{} {name}: ndjson {} vs csv {:?}",
+                &rec[1],
+                row[name],
+                &rec[j]
+            );
+        }
+    }
+}
