@@ -141,32 +141,6 @@ fn corpus_parquet_output() {
     }
 }
 
-fn parquet_dtypes(path: &Path) -> Vec<(String, String)> {
-    let df = ParquetReader::new(fs::File::open(path).expect("open parquet"))
-        .finish()
-        .expect("read parquet");
-    df.columns()
-        .iter()
-        .map(|c| (c.name().to_string(), c.dtype().to_string()))
-        .collect()
-}
-
-#[test]
-fn parquet_schema_does_not_depend_on_the_rows() {
-    // A day on which every row is rejected must still produce the usual schema, so that
-    // daily files can be read together.
-    let (_dir, full) = run_corpus("out.parquet");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = write_input(dir.path(), "in.csv", b"patient_id,hb_g_dl\nP1,125\n");
-    let out = dir.path().join("empty.parquet");
-    let o = engine(&["classify", s(&input), "-o", s(&out), "--quiet"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    let expected = parquet_dtypes(&full);
-    assert!(expected.contains(&("anemia".to_string(), "bool".to_string())));
-    assert!(expected.contains(&("age_years".to_string(), "f64".to_string())));
-    assert_eq!(parquet_dtypes(&out), expected);
-}
-
 /// A CSV cell and the NDJSON value of the same panel and column.
 fn same_json(v: &Value, csv_cell: &str, column: &str) -> bool {
     match v {

@@ -14,6 +14,7 @@ mod long_layout;
 mod messy;
 mod properties;
 mod qa;
+mod regression;
 mod rules_cmd;
 mod ruleset;
 mod scale;
