@@ -16,5 +16,6 @@ mod properties;
 mod qa;
 mod regression;
 mod rules_cmd;
+mod rules_families;
 mod ruleset;
 mod scale;
