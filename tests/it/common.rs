@@ -2,8 +2,11 @@
 
 #![allow(dead_code)]
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,11 +34,16 @@ pub fn stderr(o: &Output) -> String {
 
 /// insta settings writing into the top-level `snapshots/`, with paths and timings filtered.
 pub fn settings() -> insta::Settings {
+    settings_for_checkout(&root())
+}
+
+/// [`settings`] for a checkout at `checkout` (tests of the filters pass a path of their own).
+pub fn settings_for_checkout(checkout: &Path) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path(root().join("snapshots"));
     s.set_prepend_module_to_snapshot(false);
     // The checkout path first: it may itself lie below /tmp (CI clones anywhere).
-    s.add_filter(&regex_escape(&root().display().to_string()), "[ROOT]");
+    s.add_filter(&regex_escape(&checkout.display().to_string()), "[ROOT]");
     s.add_filter(r"elapsed: [0-9.]+ s", "elapsed: [ELAPSED] s");
     s.add_filter(
         r#""elapsed_seconds": [0-9.e-]+"#,
@@ -88,4 +96,141 @@ pub fn classify_csv(input: &Path, extra: &[&str]) -> (Output, Vec<csv::StringRec
         }
     }
     (o, records)
+}
+
+// ---------------------------------------------------------------------------------------
+// CLI helpers (the end-to-end tests of formats, bad input, exit codes, messy files, rules
+// and explain)
+// ---------------------------------------------------------------------------------------
+
+/// Output columns in the order interface.md lists them.
+pub const SPEC_COLUMNS: [&str; 40] = [
+    "patient_id",
+    "specimen_id",
+    "collected_at",
+    "sex",
+    "age_years",
+    "hb_g_dl",
+    "rbc_10e12_l",
+    "mcv_fl",
+    "mch_pg",
+    "mchc_g_dl",
+    "rdw_pct",
+    "retic_pct",
+    "ret_he_pg",
+    "ferritin_ug_l",
+    "iron_ug_dl",
+    "tibc_ug_dl",
+    "transferrin_mg_dl",
+    "tsat_pct",
+    "stfr_mg_l",
+    "crp_mg_l",
+    "esr_mm_h",
+    "agp_g_l",
+    "b12_pg_ml",
+    "folate_ng_ml",
+    "calcium_mg_dl",
+    "creatinine_mg_dl",
+    "egfr_ml_min_1_73m2",
+    "anemia",
+    "hb_threshold_g_dl",
+    "severity",
+    "morphology",
+    "inflammation",
+    "iron_status",
+    "classification",
+    "flags",
+    "recommended_tests",
+    "guidance",
+    "evidence",
+    "ruleset_version",
+    "ruleset_checksum",
+];
+
+/// Panels in tests/fixtures/cases.csv.
+pub const CORPUS_PANELS: usize = 187;
+
+pub fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// Replaces a temporary directory's path by `[DIR]`, whatever TMPDIR is on this machine.
+pub fn scrub(text: &str, dir: &Path) -> String {
+    text.replace(s(dir), "[DIR]")
+}
+
+/// `settings()` plus a filter for the random part of the engine's temporary file names.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut st = settings();
+    st.add_filter(r"\.[A-Za-z0-9]{6}\.tmp\b", ".[RANDOM].tmp");
+    // The checksum changes with every ruleset edit; tests assert it against the embedded one.
+    st.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[CHECKSUM]");
+    st
+}
+
+pub fn embedded_checksum() -> String {
+    anemia_engine::ruleset::Ruleset::embedded()
+        .expect("embedded ruleset")
+        .checksum
+}
+
+pub fn code(o: &std::process::Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+/// Reads a CSV file into records, header first.
+pub fn csv_records(path: &Path) -> Vec<csv::StringRecord> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .expect("open csv");
+    r.records().map(|rec| rec.expect("csv record")).collect()
+}
+
+pub fn ndjson_rows(path: &Path) -> Vec<serde_json::Map<String, Value>> {
+    read(path)
+        .lines()
+        .map(
+            |l| match serde_json::from_str::<Value>(l).expect("json line") {
+                Value::Object(m) => m,
+                other => panic!("not an object: {other}"),
+            },
+        )
+        .collect()
+}
+
+pub fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("list dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Classifies the corpus into `dir/name` (format from the extension); checks a clean run.
+pub fn run_corpus(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join(name);
+    let o = engine(&[
+        "classify",
+        s(&fixture("cases.csv")),
+        "-o",
+        s(&out),
+        "--quiet",
+    ]);
+    assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
+    assert!(out.exists(), "no output at {}", out.display());
+    (dir, out)
+}
+
+pub fn corpus_specimen_ids() -> Vec<String> {
+    (1..=CORPUS_PANELS).map(|i| format!("K{i:03}")).collect()
+}
+
+/// Writes `bytes` into `dir/name` and returns the path.
+pub fn write_input(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, bytes).expect("write input");
+    path
 }

@@ -3,12 +3,19 @@
 // Tests may panic on broken fixtures; the library and binary may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod cli;
+mod bad_input;
 mod common;
 mod corpus;
+mod exit_codes;
+mod explain_cmd;
+mod formats;
 mod guidance;
 mod long_layout;
+mod messy;
 mod properties;
 mod qa;
+mod regression;
+mod rules_cmd;
+mod rules_families;
 mod ruleset;
 mod scale;
