@@ -14,6 +14,7 @@ mod long_layout;
 mod messy;
 mod properties;
 mod qa;
+mod registry;
 mod regression;
 mod rules_cmd;
 mod rules_families;
