@@ -4,96 +4,42 @@
 //! output (interface contract). Conversion factors are not here: they come from the
 //! ruleset's `units.csv`.
 
-use std::fmt;
-
-/// One laboratory analyte the engine understands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Analyte {
-    Hb,
-    Rbc,
-    Mcv,
-    Mch,
-    Mchc,
-    Rdw,
-    Retic,
-    RetHe,
-    Ferritin,
-    Iron,
-    Tibc,
-    Transferrin,
-    Tsat,
-    Stfr,
-    Crp,
-    Esr,
-    Agp,
-    B12,
-    Folate,
-    Calcium,
-    Creatinine,
-    Egfr,
+crate::vocab::code_enum! {
+    /// One laboratory analyte the engine understands; the code is the prefix of its column
+    /// names (`hb` in `hb_g_dl`).
+    Analyte {
+        Hb => "hb",
+        Rbc => "rbc",
+        Mcv => "mcv",
+        Mch => "mch",
+        Mchc => "mchc",
+        Rdw => "rdw",
+        Retic => "retic",
+        RetHe => "ret_he",
+        Ferritin => "ferritin",
+        Iron => "iron",
+        Tibc => "tibc",
+        Transferrin => "transferrin",
+        Tsat => "tsat",
+        Stfr => "stfr",
+        Crp => "crp",
+        Esr => "esr",
+        Agp => "agp",
+        B12 => "b12",
+        Folate => "folate",
+        Calcium => "calcium",
+        Creatinine => "creatinine",
+        Egfr => "egfr",
+    }
 }
 
 /// Number of analytes; the size of per-panel value arrays.
-pub const ANALYTE_COUNT: usize = 22;
+pub const ANALYTE_COUNT: usize = Analyte::COUNT;
 
 impl Analyte {
-    /// Every analyte, in output column order.
-    pub const ALL: [Analyte; ANALYTE_COUNT] = [
-        Analyte::Hb,
-        Analyte::Rbc,
-        Analyte::Mcv,
-        Analyte::Mch,
-        Analyte::Mchc,
-        Analyte::Rdw,
-        Analyte::Retic,
-        Analyte::RetHe,
-        Analyte::Ferritin,
-        Analyte::Iron,
-        Analyte::Tibc,
-        Analyte::Transferrin,
-        Analyte::Tsat,
-        Analyte::Stfr,
-        Analyte::Crp,
-        Analyte::Esr,
-        Analyte::Agp,
-        Analyte::B12,
-        Analyte::Folate,
-        Analyte::Calcium,
-        Analyte::Creatinine,
-        Analyte::Egfr,
-    ];
-
     /// Position in [`Analyte::ALL`] and in per-panel arrays.
     pub fn index(self) -> usize {
         self as usize
-    }
-
-    /// The analyte prefix of column names (`hb` in `hb_g_dl`).
-    pub fn code(self) -> &'static str {
-        match self {
-            Analyte::Hb => "hb",
-            Analyte::Rbc => "rbc",
-            Analyte::Mcv => "mcv",
-            Analyte::Mch => "mch",
-            Analyte::Mchc => "mchc",
-            Analyte::Rdw => "rdw",
-            Analyte::Retic => "retic",
-            Analyte::RetHe => "ret_he",
-            Analyte::Ferritin => "ferritin",
-            Analyte::Iron => "iron",
-            Analyte::Tibc => "tibc",
-            Analyte::Transferrin => "transferrin",
-            Analyte::Tsat => "tsat",
-            Analyte::Stfr => "stfr",
-            Analyte::Crp => "crp",
-            Analyte::Esr => "esr",
-            Analyte::Agp => "agp",
-            Analyte::B12 => "b12",
-            Analyte::Folate => "folate",
-            Analyte::Calcium => "calcium",
-            Analyte::Creatinine => "creatinine",
-            Analyte::Egfr => "egfr",
-        }
     }
 
     /// The canonical unit suffix, as in the output column name.
@@ -120,17 +66,6 @@ impl Analyte {
     /// The canonical output column, e.g. `hb_g_dl`.
     pub fn canonical_column(self) -> String {
         format!("{}_{}", self.code(), self.canonical_suffix())
-    }
-
-    /// Looks an analyte up by its code (`ferritin`).
-    pub fn from_code(code: &str) -> Option<Analyte> {
-        Analyte::ALL.iter().copied().find(|a| a.code() == code)
-    }
-}
-
-impl fmt::Display for Analyte {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 

@@ -58,7 +58,7 @@ pub fn rules_command(rs: &Ruleset, id: Option<&str>, json: bool) -> Result<Strin
         }
         s.push_str("\nFLAGS\n");
         for f in Flag::ALL {
-            s.push_str(&format!("  {:<37} raised by {}\n", f.code(), flag_rule(*f)));
+            s.push_str(&format!("  {:<37} raised by {}\n", f.code(), flag_rule(f)));
         }
         s.push_str("\nGUIDANCE\n");
         for g in &rs.guidance {

@@ -12,8 +12,11 @@ macro_rules! code_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Number of values.
+            pub const COUNT: usize = [$($code),+].len();
+
             /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const ALL: [$name; [$($code),+].len()] = [$($name::$variant),+];
 
             /// The code written in outputs.
             pub fn code(self) -> &'static str {
@@ -39,6 +42,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum! {
     /// One classification label per panel (clinical rules §5).
@@ -277,10 +281,10 @@ mod tests {
     #[test]
     fn codes_round_trip_and_are_unique() {
         for l in Label::ALL {
-            assert_eq!(Label::from_code(l.code()), Some(*l));
+            assert_eq!(Label::from_code(l.code()), Some(l));
         }
         for f in Flag::ALL {
-            assert_eq!(Flag::from_code(f.code()), Some(*f));
+            assert_eq!(Flag::from_code(f.code()), Some(f));
         }
         let mut flags: Vec<&str> = Flag::ALL.iter().map(|f| f.code()).collect();
         flags.sort_unstable();
@@ -288,10 +292,10 @@ mod tests {
         assert_eq!(flags.len(), 22);
         assert_eq!(Label::ALL.len(), 12);
         for r in RuleId::ALL {
-            assert_eq!(RuleId::from_code(r.code()), Some(*r));
+            assert_eq!(RuleId::from_code(r.code()), Some(r));
         }
         for g in GuidanceId::ALL {
-            assert_eq!(GuidanceId::from_code(g.code()), Some(*g));
+            assert_eq!(GuidanceId::from_code(g.code()), Some(g));
         }
     }
 }

@@ -79,7 +79,7 @@ mod tests {
         assert!(Flag::ALL.len() <= 64);
         let mut set = FlagSet::default();
         for f in Flag::ALL {
-            set.insert(*f);
+            set.insert(f);
         }
         let sorted = set.sorted_by_code();
         assert_eq!(sorted.len(), Flag::ALL.len());

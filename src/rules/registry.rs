@@ -210,7 +210,7 @@ mod tests {
     fn every_flag_is_raised_by_exactly_one_rule() {
         for f in Flag::ALL {
             let raisers: Vec<RuleId> = rules()
-                .filter(|r| r.raises.contains(f))
+                .filter(|r| r.raises.contains(&f))
                 .map(|r| r.id)
                 .collect();
             assert_eq!(raisers.len(), 1, "{f} is raised by {raisers:?}");

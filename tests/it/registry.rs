@@ -69,7 +69,11 @@ fn every_rule_id_in_evidence_is_a_declared_rule() {
         .arg(&export)
         .output()
         .expect("run gen-export");
-    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
 
     let declared = declared();
     let mut seen = BTreeSet::new();
