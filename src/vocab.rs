@@ -40,6 +40,20 @@ macro_rules! code_enum {
                 s.serialize_str(self.code())
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::from_code(&code).ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown {} {:?} (known: {})",
+                        stringify!($name).to_ascii_lowercase(),
+                        code,
+                        $name::ALL.map(|v| v.code()).join(", ")
+                    ))
+                })
+            }
+        }
     };
 }
 pub(crate) use code_enum;

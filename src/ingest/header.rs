@@ -128,7 +128,7 @@ pub fn resolve_header(
                     let accepted: Vec<&str> = ruleset
                         .units
                         .iter()
-                        .filter(|u| u.row.analyte == analyte.code())
+                        .filter(|u| u.row.analyte == analyte)
                         .map(|u| u.row.suffix.as_str())
                         .collect();
                     ignored.push((

@@ -170,7 +170,7 @@ pub fn known_units(rs: &Ruleset, analyte: Analyte) -> String {
     let mut v: Vec<&str> = rs
         .unit_aliases
         .iter()
-        .filter(|a| a.row.analyte == analyte.code())
+        .filter(|a| a.row.analyte == analyte)
         .map(|a| a.row.unit_text.as_str())
         .collect();
     v.dedup();

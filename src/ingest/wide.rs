@@ -282,7 +282,7 @@ fn implausible(
         .iter()
         .map(|u| &u.row)
         .filter(|u| {
-            u.analyte == analyte.code()
+            u.analyte == analyte
                 && !column
                     .to_ascii_lowercase()
                     .ends_with(&format!("_{}", u.suffix))

@@ -411,7 +411,7 @@ impl Ruleset {
         self.units
             .iter()
             .map(|u| &u.row)
-            .find(|u| u.analyte == analyte.code() && u.suffix == suffix)
+            .find(|u| u.analyte == analyte && u.suffix == suffix)
     }
 
     /// Display label of the canonical unit (`g/dL`).
@@ -471,7 +471,7 @@ impl Ruleset {
         self.loinc
             .iter()
             .find(|r| r.row.code == code)
-            .and_then(|r| Analyte::from_code(&r.row.analyte))
+            .map(|r| r.row.analyte)
     }
 
     /// The conversion for a unit written as text (`g/dL`, `µmol/L`, `10*12/L`) or as a column
@@ -481,10 +481,11 @@ impl Ruleset {
             return Some(u);
         }
         let wanted = normalise_unit_text(text);
-        let alias =
-            self.unit_aliases.iter().map(|a| &a.row).find(|a| {
-                a.analyte == analyte.code() && normalise_unit_text(&a.unit_text) == wanted
-            })?;
+        let alias = self
+            .unit_aliases
+            .iter()
+            .map(|a| &a.row)
+            .find(|a| a.analyte == analyte && normalise_unit_text(&a.unit_text) == wanted)?;
         self.unit(analyte, &alias.suffix)
     }
 
@@ -508,9 +509,6 @@ fn validate_loinc(rows: &[Lined<LoincRow>], p: &mut Problems) {
     let file = "loinc.csv";
     let mut seen: HashMap<&str, u64> = HashMap::new();
     for r in rows {
-        if Analyte::from_code(&r.row.analyte).is_none() {
-            p.push(file, r.line, format!("unknown analyte {:?}", r.row.analyte));
-        }
         if let Some(first) = seen.insert(r.row.code.as_str(), r.line) {
             p.push(
                 file,
@@ -526,13 +524,9 @@ fn validate_loinc(rows: &[Lined<LoincRow>], p: &mut Problems) {
 
 fn validate_unit_aliases(rows: &[Lined<UnitAliasRow>], units: &[Lined<UnitRow>], p: &mut Problems) {
     let file = "unit_aliases.csv";
-    let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut seen: HashMap<(Analyte, String), u64> = HashMap::new();
     for r in rows {
         let a = &r.row;
-        if Analyte::from_code(&a.analyte).is_none() {
-            p.push(file, r.line, format!("unknown analyte {:?}", a.analyte));
-            continue;
-        }
         if !units
             .iter()
             .any(|u| u.row.analyte == a.analyte && u.row.suffix == a.suffix)
@@ -546,7 +540,7 @@ fn validate_unit_aliases(rows: &[Lined<UnitAliasRow>], units: &[Lined<UnitRow>],
                 ),
             );
         }
-        let key = (a.analyte.clone(), normalise_unit_text(&a.unit_text));
+        let key = (a.analyte, normalise_unit_text(&a.unit_text));
         if let Some(first) = seen.insert(key, r.line) {
             p.push(
                 file,
@@ -568,11 +562,8 @@ fn validate_units(units: &[Lined<UnitRow>], p: &mut Problems) {
     let file = "units.csv";
     let mut seen = std::collections::HashSet::new();
     for u in units {
-        let Some(a) = Analyte::from_code(&u.row.analyte) else {
-            p.push(file, u.line, format!("unknown analyte {:?}", u.row.analyte));
-            continue;
-        };
-        if !seen.insert((u.row.analyte.clone(), u.row.suffix.clone())) {
+        let a = u.row.analyte;
+        if !seen.insert((a, u.row.suffix.clone())) {
             p.push(
                 file,
                 u.line,
@@ -619,10 +610,7 @@ fn validate_plausibility(
     let file = "plausibility.csv";
     let mut ranges = [(f64::NAN, f64::NAN); ANALYTE_COUNT];
     for r in rows {
-        let Some(a) = Analyte::from_code(&r.row.analyte) else {
-            p.push(file, r.line, format!("unknown analyte {:?}", r.row.analyte));
-            continue;
-        };
+        let a = r.row.analyte;
         if !ranges[a.index()].0.is_nan() {
             p.push(file, r.line, format!("{a} listed twice"));
         }

@@ -64,7 +64,21 @@ pub(crate) fn read_table<T: for<'de> Deserialize<'de>>(
                 }
                 match rec.deserialize::<T>(Some(&headers)) {
                     Ok(row) => rows.push(Lined { line, row }),
-                    Err(e) => problems.push(file, line, format!("cannot read this row: {e}")),
+                    // The line is already named; say which field and what is wrong with it.
+                    Err(e) => {
+                        let why = match e.kind() {
+                            csv::ErrorKind::Deserialize { err, .. } => match err.field() {
+                                Some(i) => format!(
+                                    "column {}: {}",
+                                    headers.get(i as usize).unwrap_or("?"),
+                                    err.kind()
+                                ),
+                                None => err.kind().to_string(),
+                            },
+                            _ => e.to_string(),
+                        };
+                        problems.push(file, line, format!("cannot read this row: {why}"));
+                    }
                 }
             }
             Err(e) => {
@@ -180,7 +194,7 @@ pub struct FerritinRow {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct UnitRow {
-    pub analyte: String,
+    pub analyte: Analyte,
     pub suffix: String,
     pub unit: String,
     pub factor: f64,
@@ -189,7 +203,7 @@ pub struct UnitRow {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct PlausibilityRow {
-    pub analyte: String,
+    pub analyte: Analyte,
     pub min: f64,
     pub max: f64,
     pub unit: String,
@@ -208,7 +222,7 @@ pub struct ThresholdRow {
 #[derive(Clone, Debug, Deserialize)]
 pub struct LoincRow {
     pub code: String,
-    pub analyte: String,
+    pub analyte: Analyte,
     pub property: String,
     pub description: String,
     pub source: String,
@@ -216,7 +230,7 @@ pub struct LoincRow {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct UnitAliasRow {
-    pub analyte: String,
+    pub analyte: Analyte,
     pub unit_text: String,
     pub suffix: String,
     pub source: String,
@@ -431,6 +445,6 @@ pub(crate) fn check_contiguous(
 pub(crate) fn canonical_unit_label(units: &[Lined<UnitRow>], analyte: Analyte) -> Option<&str> {
     units
         .iter()
-        .find(|u| u.row.analyte == analyte.code() && u.row.suffix == analyte.canonical_suffix())
+        .find(|u| u.row.analyte == analyte && u.row.suffix == analyte.canonical_suffix())
         .map(|u| u.row.unit.as_str())
 }
