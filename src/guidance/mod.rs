@@ -41,13 +41,11 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
             label == MixedIronDeficiencyAndInflammation
                 || (iron_deficient && o.severity == Some(Severity::Severe))
                 || (iron_deficient
-                    && [
-                        Condition::ChronicKidneyDisease,
-                        Condition::HeartFailure,
-                        Condition::InflammatoryBowelDisease,
-                    ]
-                    .iter()
-                    .any(|c| panel.has_condition(*c)))
+                    && rs
+                        .lists
+                        .iv_iron_conditions
+                        .iter()
+                        .any(|c| panel.has_condition(*c)))
         }
         G::IronDuration => iron_deficient,
         G::IronSource => {

@@ -102,10 +102,10 @@ pub(crate) const RULES: &[RuleMeta] = &[
         id: RuleId::Flag009,
         family: "FLAG",
         title: "NSAID caution",
-        rationale_template: "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment (eGFR below {nsaid_egfr_below} or creatinine above {nsaid_creatinine_above} mg/dL), anticoagulant, CKD, heart failure, severe anemia.",
+        rationale_template: "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment (eGFR below {nsaid_egfr_below} or creatinine above {nsaid_creatinine_above} mg/dL), a medication or condition on the NSAID caution lists of clinical_lists.csv, severe anemia.",
         citation: "NICE NG59 Low back pain and sciatica; BSG 2021 iron deficiency anaemia guidelines",
         thresholds: &["nsaid_egfr_below", "nsaid_creatinine_above"],
-        tables: &[],
+        tables: &["clinical_lists.csv"],
         raises: &[Flag::NsaidCaution],
     },
     RuleMeta {
@@ -347,14 +347,16 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
             ));
         }
     }
-    if p.takes(Medication::Anticoagulant) {
-        reasons.push("anticoagulant".to_string());
+    let lists = &input.rs.lists;
+    for (medication, reason) in &lists.nsaid_medications {
+        if p.takes(*medication) {
+            reasons.push(reason.clone());
+        }
     }
-    if p.has_condition(Condition::ChronicKidneyDisease) {
-        reasons.push("chronic kidney disease".to_string());
-    }
-    if p.has_condition(Condition::HeartFailure) {
-        reasons.push("heart failure".to_string());
+    for (condition, reason) in &lists.nsaid_conditions {
+        if p.has_condition(*condition) {
+            reasons.push(reason.clone());
+        }
     }
     if f.anemia.severity == Some(Severity::Severe) {
         reasons.push("severe anemia".to_string());

@@ -1,7 +1,7 @@
 //! INFLAM: CRP, ESR (adults), AGP, and the presumed state from a chronic condition.
 
 use crate::analyte::Analyte;
-use crate::vocab::{Condition, Flag, Inflammation, RuleId, Sex, TestCode};
+use crate::vocab::{Flag, Inflammation, RuleId, Sex, TestCode};
 
 use super::registry::RuleMeta;
 use super::{num, show, RuleInput, Trail};
@@ -51,19 +51,9 @@ pub(crate) const RULES: &[RuleMeta] = &[
         rationale_template: "Present if any marker is raised, absent if a marker decides and none is raised, presumed when no marker decides and a chronic inflammatory condition is named, otherwise unknown.",
         citation: "Weiss & Goodnough, NEJM 2005",
         thresholds: &[],
-        tables: &[],
+        tables: &["clinical_lists.csv"],
         raises: &[Flag::InflammationPresumed],
     },
-];
-
-/// Conditions that define anemia of chronic disease when no marker decides.
-const CHRONIC_INFLAMMATORY: [Condition; 6] = [
-    Condition::RheumatoidArthritis,
-    Condition::AnkylosingSpondylitis,
-    Condition::InflammatoryBowelDisease,
-    Condition::ChronicKidneyDisease,
-    Condition::HeartFailure,
-    Condition::Cancer,
 ];
 
 /// Westergren ESR upper limit for the panel (Miller 1983), in mm/h.
@@ -151,7 +141,10 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
 
 pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> Inflammation {
     let m = markers(input, trail);
-    let named: Vec<&str> = CHRONIC_INFLAMMATORY
+    let named: Vec<&str> = input
+        .rs
+        .lists
+        .chronic_inflammatory
         .iter()
         .filter(|c| input.panel.has_condition(**c))
         .map(|c| c.code())

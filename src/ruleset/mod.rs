@@ -2,7 +2,9 @@
 //! `reference-ranges/<version>/` (embedded in the binary, or a lab's copy with `--ruleset`),
 //! validated as a whole before any row is read. A [`Ruleset`] value only exists validated.
 
+mod lists;
 mod tables;
+mod validate;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,17 +12,22 @@ use std::path::Path;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use tables::{check_contiguous, check_coverage, line_of_key, read_table, Problems};
+pub use lists::{ClinicalList, ClinicalListRow, ClinicalLists};
+use tables::{check_contiguous, line_of_key, read_table, Problems};
 pub use tables::{
     AdjustmentBand, AdjustmentKind, AnemiaKey, FerritinRow, GuidanceEntry, HbCutoffRow, Lined,
     LoincRow, McvRow, PlausibilityRow, PregnancyKey, SexKey, ThresholdRow, UnitAliasRow, UnitRow,
+};
+use validate::{
+    validate_ferritin, validate_hb, validate_loinc, validate_mcv, validate_plausibility,
+    validate_thresholds, validate_unit_aliases, validate_units,
 };
 
 use crate::analyte::{Analyte, ANALYTE_COUNT};
 use crate::error::RulesetError;
 
 /// The files every ruleset consists of, in manifest order.
-pub const RULESET_FILES: [&str; 10] = [
+pub const RULESET_FILES: [&str; 11] = [
     "units.csv",
     "plausibility.csv",
     "hb_cutoffs.csv",
@@ -31,57 +38,33 @@ pub const RULESET_FILES: [&str; 10] = [
     "guidance.toml",
     "loinc.csv",
     "unit_aliases.csv",
+    "clinical_lists.csv",
 ];
 
 const MANIFEST: &str = "MANIFEST.toml";
 
+/// Embeds the default ruleset's files (the manifest and [`RULESET_FILES`]).
+macro_rules! embed {
+    ($dir:literal: $($name:literal),+ $(,)?) => {
+        [$(($name, include_str!(concat!("../../reference-ranges/", $dir, "/", $name)))),+]
+    };
+}
+
 /// The default ruleset, compiled into the binary.
-const EMBEDDED: [(&str, &str); 11] = [
-    (
-        MANIFEST,
-        include_str!("../../reference-ranges/2026.1/MANIFEST.toml"),
-    ),
-    (
-        "units.csv",
-        include_str!("../../reference-ranges/2026.1/units.csv"),
-    ),
-    (
-        "plausibility.csv",
-        include_str!("../../reference-ranges/2026.1/plausibility.csv"),
-    ),
-    (
-        "hb_cutoffs.csv",
-        include_str!("../../reference-ranges/2026.1/hb_cutoffs.csv"),
-    ),
-    (
-        "hb_adjustments.csv",
-        include_str!("../../reference-ranges/2026.1/hb_adjustments.csv"),
-    ),
-    (
-        "mcv_ranges.csv",
-        include_str!("../../reference-ranges/2026.1/mcv_ranges.csv"),
-    ),
-    (
-        "ferritin_cutoffs.csv",
-        include_str!("../../reference-ranges/2026.1/ferritin_cutoffs.csv"),
-    ),
-    (
-        "thresholds.csv",
-        include_str!("../../reference-ranges/2026.1/thresholds.csv"),
-    ),
-    (
-        "guidance.toml",
-        include_str!("../../reference-ranges/2026.1/guidance.toml"),
-    ),
-    (
-        "loinc.csv",
-        include_str!("../../reference-ranges/2026.1/loinc.csv"),
-    ),
-    (
-        "unit_aliases.csv",
-        include_str!("../../reference-ranges/2026.1/unit_aliases.csv"),
-    ),
-];
+const EMBEDDED: [(&str, &str); 12] = embed!("2026.1":
+    "MANIFEST.toml",
+    "units.csv",
+    "plausibility.csv",
+    "hb_cutoffs.csv",
+    "hb_adjustments.csv",
+    "mcv_ranges.csv",
+    "ferritin_cutoffs.csv",
+    "thresholds.csv",
+    "guidance.toml",
+    "loinc.csv",
+    "unit_aliases.csv",
+    "clinical_lists.csv",
+);
 
 macro_rules! thresholds {
     ($($id:ident : $unit:literal),+ $(,)?) => {
@@ -182,6 +165,9 @@ pub struct Ruleset {
     pub guidance: Vec<GuidanceEntry>,
     pub loinc: Vec<Lined<LoincRow>>,
     pub unit_aliases: Vec<Lined<UnitAliasRow>>,
+    pub clinical_list_rows: Vec<Lined<ClinicalListRow>>,
+    /// The condition and medication lists the rules consult.
+    pub lists: ClinicalLists,
     /// Plausible range per analyte, indexed by [`Analyte::index`].
     plausible: [(f64, f64); ANALYTE_COUNT],
 }
@@ -337,6 +323,9 @@ impl Ruleset {
         let loinc = read_table::<LoincRow>("loinc.csv", text("loinc.csv"), &mut p);
         let unit_aliases =
             read_table::<UnitAliasRow>("unit_aliases.csv", text("unit_aliases.csv"), &mut p);
+        let clinical_list_rows =
+            read_table::<ClinicalListRow>("clinical_lists.csv", text("clinical_lists.csv"), &mut p);
+        let lists = lists::validate(&clinical_list_rows, &mut p);
         validate_loinc(&loinc, &mut p);
         validate_unit_aliases(&unit_aliases, &units, &mut p);
 
@@ -397,6 +386,8 @@ impl Ruleset {
                 guidance,
                 loinc,
                 unit_aliases,
+                clinical_list_rows,
+                lists,
                 plausible,
             }),
             _ => Err(RulesetError::Invalid {
@@ -505,279 +496,6 @@ pub fn normalise_unit_text(text: &str) -> String {
         .collect()
 }
 
-fn validate_loinc(rows: &[Lined<LoincRow>], p: &mut Problems) {
-    let file = "loinc.csv";
-    let mut seen: HashMap<&str, u64> = HashMap::new();
-    for r in rows {
-        if let Some(first) = seen.insert(r.row.code.as_str(), r.line) {
-            p.push(
-                file,
-                r.line,
-                format!(
-                    "code {} already listed on line {first}: a code maps to one analyte",
-                    r.row.code
-                ),
-            );
-        }
-    }
-}
-
-fn validate_unit_aliases(rows: &[Lined<UnitAliasRow>], units: &[Lined<UnitRow>], p: &mut Problems) {
-    let file = "unit_aliases.csv";
-    let mut seen: HashMap<(Analyte, String), u64> = HashMap::new();
-    for r in rows {
-        let a = &r.row;
-        if !units
-            .iter()
-            .any(|u| u.row.analyte == a.analyte && u.row.suffix == a.suffix)
-        {
-            p.push(
-                file,
-                r.line,
-                format!(
-                    "unknown unit suffix {:?} for {} (not in units.csv)",
-                    a.suffix, a.analyte
-                ),
-            );
-        }
-        let key = (a.analyte, normalise_unit_text(&a.unit_text));
-        if let Some(first) = seen.insert(key, r.line) {
-            p.push(
-                file,
-                r.line,
-                format!(
-                    "{:?} for {} is already listed on line {first}",
-                    a.unit_text, a.analyte
-                ),
-            );
-        }
-    }
-}
-
 fn in_age(age: f64, from: f64, to: Option<f64>) -> bool {
     age >= from && to.is_none_or(|t| age < t)
-}
-
-fn validate_units(units: &[Lined<UnitRow>], p: &mut Problems) {
-    let file = "units.csv";
-    let mut seen = std::collections::HashSet::new();
-    for u in units {
-        let a = u.row.analyte;
-        if !seen.insert((a, u.row.suffix.clone())) {
-            p.push(
-                file,
-                u.line,
-                format!("suffix {} listed twice for {a}", u.row.suffix),
-            );
-        }
-        if !(u.row.factor.is_finite() && u.row.factor > 0.0) {
-            p.push(
-                file,
-                u.line,
-                format!("factor {} must be a positive number", u.row.factor),
-            );
-        }
-        if u.row.suffix == a.canonical_suffix() && u.row.factor != 1.0 {
-            p.push(
-                file,
-                u.line,
-                format!("the canonical unit of {a} must have factor 1"),
-            );
-        }
-        if u.row.unit.trim().is_empty() {
-            p.push(file, u.line, "unit label is empty");
-        }
-    }
-    for a in Analyte::ALL {
-        if tables::canonical_unit_label(units, a).is_none() {
-            p.push(
-                file,
-                0,
-                format!(
-                    "no row for the canonical unit of {a} ({})",
-                    a.canonical_column()
-                ),
-            );
-        }
-    }
-}
-
-fn validate_plausibility(
-    rows: &[Lined<PlausibilityRow>],
-    units: &[Lined<UnitRow>],
-    p: &mut Problems,
-) -> [(f64, f64); ANALYTE_COUNT] {
-    let file = "plausibility.csv";
-    let mut ranges = [(f64::NAN, f64::NAN); ANALYTE_COUNT];
-    for r in rows {
-        let a = r.row.analyte;
-        if !ranges[a.index()].0.is_nan() {
-            p.push(file, r.line, format!("{a} listed twice"));
-        }
-        if r.row.min > r.row.max {
-            p.push(
-                file,
-                r.line,
-                format!("min {} is above max {}", r.row.min, r.row.max),
-            );
-        }
-        match tables::canonical_unit_label(units, a) {
-            Some(label) if label == r.row.unit => {}
-            Some(label) => p.push(
-                file,
-                r.line,
-                format!(
-                    "unknown unit {:?} for {a}: ranges are in the canonical unit {label:?}",
-                    r.row.unit
-                ),
-            ),
-            None => {}
-        }
-        ranges[a.index()] = (r.row.min, r.row.max);
-    }
-    for a in Analyte::ALL {
-        if ranges[a.index()].0.is_nan() {
-            p.push(file, 0, format!("no plausible range for {a}"));
-        }
-    }
-    ranges
-}
-
-fn validate_thresholds(rows: &[Lined<ThresholdRow>], p: &mut Problems) -> Option<Thresholds> {
-    let file = "thresholds.csv";
-    let mut map = HashMap::new();
-    for r in rows {
-        match THRESHOLD_IDS.iter().find(|(id, _)| *id == r.row.id) {
-            None => p.push(file, r.line, format!("unknown threshold id {:?}", r.row.id)),
-            Some((_, unit)) => {
-                if r.row.unit != *unit {
-                    p.push(
-                        file,
-                        r.line,
-                        format!(
-                            "unknown unit {:?} for {} (expected {unit:?})",
-                            r.row.unit, r.row.id
-                        ),
-                    );
-                }
-                if !r.row.value.is_finite() {
-                    p.push(file, r.line, format!("{} is not a finite number", r.row.id));
-                }
-                if map.insert(r.row.id.clone(), r.row.value).is_some() {
-                    p.push(
-                        file,
-                        r.line,
-                        format!("threshold {} appears twice", r.row.id),
-                    );
-                }
-            }
-        }
-    }
-    for (id, _) in THRESHOLD_IDS {
-        if !map.contains_key(*id) {
-            p.push(file, 0, format!("missing threshold {id}"));
-        }
-    }
-    Thresholds::from_map(&map)
-}
-
-fn validate_hb(rows: &[Lined<HbCutoffRow>], start: f64, pregnancy_start: f64, p: &mut Problems) {
-    let file = "hb_cutoffs.csv";
-    for r in rows {
-        let b = &r.row;
-        if b.unit != "g/L" {
-            p.push(
-                file,
-                r.line,
-                format!("unknown unit {:?}: haemoglobin cutoffs are in g/L", b.unit),
-            );
-        }
-        if !(b.moderate_from < b.mild_from
-            && b.mild_from <= b.anemia_below
-            && b.anemia_below <= b.not_anemic_from)
-        {
-            p.push(
-                file,
-                r.line,
-                "bands must satisfy moderate_from < mild_from <= anemia_below <= not_anemic_from",
-            );
-        }
-        if b.pregnancy != PregnancyKey::None && b.sex != SexKey::F {
-            p.push(file, r.line, "pregnancy rows apply to females (sex F)");
-        }
-    }
-    let keys: [(SexKey, PregnancyKey, f64); 7] = [
-        (SexKey::F, PregnancyKey::None, start),
-        (SexKey::M, PregnancyKey::None, start),
-        (SexKey::U, PregnancyKey::None, start),
-        (SexKey::F, PregnancyKey::T1, pregnancy_start),
-        (SexKey::F, PregnancyKey::T2, pregnancy_start),
-        (SexKey::F, PregnancyKey::T3, pregnancy_start),
-        (SexKey::F, PregnancyKey::Unknown, pregnancy_start),
-    ];
-    for (sex, preg, from) in keys {
-        let spans = rows
-            .iter()
-            .filter(|r| (r.row.sex == sex || r.row.sex == SexKey::Any) && r.row.pregnancy == preg)
-            .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
-            .collect();
-        check_coverage(
-            file,
-            &format!("sex {sex:?}, pregnancy {preg:?}"),
-            from,
-            spans,
-            p,
-        );
-    }
-}
-
-fn validate_mcv(rows: &[Lined<McvRow>], start: f64, p: &mut Problems) {
-    let file = "mcv_ranges.csv";
-    for r in rows {
-        if r.row.unit != "fL" {
-            p.push(
-                file,
-                r.line,
-                format!("unknown unit {:?}: MCV limits are in fL", r.row.unit),
-            );
-        }
-        if r.row.mcv_low >= r.row.mcv_high {
-            p.push(file, r.line, "mcv_low must be below mcv_high");
-        }
-    }
-    let spans = rows
-        .iter()
-        .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
-        .collect();
-    check_coverage(file, "MCV ranges", start, spans, p);
-}
-
-fn validate_ferritin(rows: &[Lined<FerritinRow>], start: f64, p: &mut Problems) {
-    let file = "ferritin_cutoffs.csv";
-    for r in rows {
-        if r.row.unit != "ug/L" {
-            p.push(
-                file,
-                r.line,
-                format!(
-                    "unknown unit {:?}: ferritin cutoffs are in ug/L",
-                    r.row.unit
-                ),
-            );
-        }
-    }
-    for key in [AnemiaKey::Anemic, AnemiaKey::NotAnemic] {
-        let spans = rows
-            .iter()
-            .filter(|r| r.row.anemia == key || r.row.anemia == AnemiaKey::Any)
-            .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
-            .collect();
-        check_coverage(
-            file,
-            &format!("ferritin cutoffs ({key:?})"),
-            start,
-            spans,
-            p,
-        );
-    }
 }
