@@ -15,6 +15,7 @@ crate::vocab::code_enum! {
         Mchc => "mchc",
         Rdw => "rdw",
         Retic => "retic",
+        RetAbs => "retic_abs",
         RetHe => "ret_he",
         Ferritin => "ferritin",
         Iron => "iron",
@@ -25,6 +26,9 @@ crate::vocab::code_enum! {
         Crp => "crp",
         Esr => "esr",
         Agp => "agp",
+        Ldh => "ldh",
+        Haptoglobin => "haptoglobin",
+        Bilirubin => "bilirubin",
         B12 => "b12",
         Folate => "folate",
         Calcium => "calcium",
@@ -54,6 +58,10 @@ impl Analyte {
             Analyte::Iron | Analyte::Tibc => "ug_dl",
             Analyte::Transferrin => "mg_dl",
             Analyte::Stfr | Analyte::Crp => "mg_l",
+            Analyte::RetAbs => "10e9_l",
+            Analyte::Ldh => "u_l",
+            Analyte::Haptoglobin => "g_l",
+            Analyte::Bilirubin => "mg_dl",
             Analyte::Esr => "mm_h",
             Analyte::Agp => "g_l",
             Analyte::B12 => "pg_ml",
@@ -85,7 +93,9 @@ mod tests {
     fn canonical_columns_follow_the_interface_order() {
         let cols: Vec<String> = Analyte::ALL.iter().map(|a| a.canonical_column()).collect();
         assert_eq!(cols[0], "hb_g_dl");
-        assert_eq!(cols[8], "ferritin_ug_l");
-        assert_eq!(cols[21], "egfr_ml_min_1_73m2");
+        assert_eq!(cols[7], "retic_abs_10e9_l");
+        assert_eq!(cols[9], "ferritin_ug_l");
+        assert_eq!(cols[18], "ldh_u_l");
+        assert_eq!(cols[25], "egfr_ml_min_1_73m2");
     }
 }

@@ -63,6 +63,8 @@ code_enum! {
     Label {
         CombinedIronAndB12FolateDeficiency => "combined_iron_and_b12_folate_deficiency",
         B12FolateDeficiencyAnemia => "b12_folate_deficiency_anemia",
+        SickleCellDiseaseAnemia => "sickle_cell_disease_anemia",
+        HemolyticAnemiaSuspected => "hemolytic_anemia_suspected",
         MixedIronDeficiencyAndInflammation => "mixed_iron_deficiency_and_inflammation",
         IronDeficiencyAnemia => "iron_deficiency_anemia",
         AnemiaOfInflammation => "anemia_of_inflammation",
@@ -101,6 +103,12 @@ code_enum! {
         ValueNotNumeric => "VALUE_NOT_NUMERIC",
         TsatDerived => "TSAT_DERIVED",
         AltitudeOutOfTable => "ALTITUDE_OUT_OF_TABLE",
+        HemolysisPattern => "HEMOLYSIS_PATTERN",
+        Reticulocytosis => "RETICULOCYTOSIS",
+        SickleCellBackPain => "SICKLE_CELL_BACK_PAIN",
+        AnticoagulantBackPainAnemia => "ANTICOAGULANT_BACK_PAIN_ANEMIA",
+        IronDeficiencyHfCriteria => "IRON_DEFICIENCY_HF_CRITERIA",
+        CkdIronTrialCriteria => "CKD_IRON_TRIAL_CRITERIA",
     }
 }
 
@@ -116,6 +124,10 @@ code_enum! {
         Stfr => "stfr",
         HbElectrophoresis => "hb_electrophoresis",
         SpepFlc => "spep_flc",
+        HemolysisScreen => "hemolysis_screen",
+        Dat => "dat",
+        BloodFilm => "blood_film",
+        HfeGenotype => "hfe_genotype",
     }
 }
 
@@ -240,6 +252,11 @@ code_enum! {
         Flag008 => "FLAG-008",
         Flag009 => "FLAG-009",
         Flag010 => "FLAG-010",
+        Flag011 => "FLAG-011",
+        Flag012 => "FLAG-012",
+        Hemolysis001 => "HEMOLYSIS-001",
+        Hemolysis002 => "HEMOLYSIS-002",
+        Hemolysis003 => "HEMOLYSIS-003",
         Inflam001 => "INFLAM-001",
         Inflam002 => "INFLAM-002",
         Inflam003 => "INFLAM-003",
@@ -252,6 +269,8 @@ code_enum! {
         Iron006 => "IRON-006",
         Iron007 => "IRON-007",
         Iron008 => "IRON-008",
+        Iron009 => "IRON-009",
+        Iron010 => "IRON-010",
         Morph001 => "MORPH-001",
         Morph002 => "MORPH-002",
         Morph003 => "MORPH-003",
@@ -268,10 +287,20 @@ code_enum! {
         IronIv => "anemia.iron.iv",
         IronDuration => "anemia.iron.duration",
         IronSource => "anemia.iron.source",
+        IronSourceChild => "anemia.iron.source_child",
+        IronPregnancy => "anemia.iron.pregnancy",
+        IronCkd => "anemia.iron.ckd",
+        IronOverloadWorkup => "anemia.iron.overload_workup",
         InflammationTreatUnderlying => "anemia.inflammation.treat_underlying",
+        InflammationFindCause => "anemia.inflammation.find_cause",
         B12FolateReplace => "anemia.b12_folate.replace",
         SevereTransfusion => "anemia.severe.transfusion",
         ThalassemiaAvoidEmpiricIron => "anemia.thalassemia.avoid_empiric_iron",
+        HemolysisWorkup => "anemia.hemolysis.workup",
+        OtherWorkup => "anemia.other.workup",
+        ContextSickleCell => "context.sickle_cell",
+        BackPainSickleCellCrisis => "back_pain.sickle_cell_crisis",
+        BackPainAnticoagulantBleed => "back_pain.anticoagulant_bleed",
         BackPainTreatBoth => "back_pain.treat_both",
         BackPainNonpharmacological => "back_pain.nonpharmacological",
         BackPainNsaid => "back_pain.nsaid",
@@ -285,6 +314,40 @@ code_enum! {
         ContextAnkylosingSpondylitis => "context.ankylosing_spondylitis",
         ContextFibromyalgia => "context.fibromyalgia",
         ContextCorticosteroids => "context.corticosteroids",
+    }
+}
+
+code_enum! {
+    /// The edition of the decision procedure a ruleset is written for (`procedure` in
+    /// MANIFEST.toml; a manifest without it is 2026.1). Rules that changed check it, so an
+    /// older ruleset still classifies as it did.
+    Procedure { V2026_1 => "2026.1", V2026_2 => "2026.2" }
+}
+
+impl GuidanceId {
+    /// The first procedure whose catalog holds this entry.
+    pub fn since(self) -> Procedure {
+        use GuidanceId as G;
+        match self {
+            G::IronSourceChild
+            | G::IronPregnancy
+            | G::IronCkd
+            | G::IronOverloadWorkup
+            | G::InflammationFindCause
+            | G::HemolysisWorkup
+            | G::OtherWorkup
+            | G::ContextSickleCell
+            | G::BackPainSickleCellCrisis
+            | G::BackPainAnticoagulantBleed => Procedure::V2026_2,
+            _ => Procedure::V2026_1,
+        }
+    }
+
+    /// The entries a catalog of `procedure` holds, in catalog order.
+    pub fn catalog(procedure: Procedure) -> impl Iterator<Item = GuidanceId> {
+        GuidanceId::ALL
+            .into_iter()
+            .filter(move |g| g.since() <= procedure)
     }
 }
 
@@ -303,8 +366,8 @@ mod tests {
         let mut flags: Vec<&str> = Flag::ALL.iter().map(|f| f.code()).collect();
         flags.sort_unstable();
         flags.dedup();
-        assert_eq!(flags.len(), 22);
-        assert_eq!(Label::ALL.len(), 12);
+        assert_eq!(flags.len(), 28);
+        assert_eq!(Label::ALL.len(), 14);
         for r in RuleId::ALL {
             assert_eq!(RuleId::from_code(r.code()), Some(r));
         }

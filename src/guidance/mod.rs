@@ -3,82 +3,102 @@
 //! texts and sources; this module holds only the procedure deciding which entries apply.
 
 use crate::panel::Panel;
-use crate::rules::Outcome;
+use crate::rules::{Outcome, RuleInput};
 use crate::ruleset::Ruleset;
-use crate::vocab::{BackPain, Condition, Flag, GuidanceId, Label, Medication, Severity};
+use crate::vocab::{
+    BackPain, Condition, Flag, GuidanceId, IronStatus, Label, Medication, Procedure, Severity,
+};
 
 /// Thresholds the attachment procedure reads (with the rules' own, every threshold of
 /// `thresholds.csv` is declared as used; checked by the registry tests).
-pub const THRESHOLDS: &[&str] = &["back_pain_guidance_min_age_years", "adult_age_years"];
+pub const THRESHOLDS: &[&str] = &[
+    "back_pain_guidance_min_age_years",
+    "adult_age_years",
+    "age_scope_min_years",
+    "myeloma_min_age_years",
+];
+
+/// What the triggers read besides the outcome.
+struct Context<'a> {
+    panel: &'a Panel,
+    o: &'a Outcome,
+    rs: &'a Ruleset,
+    /// The ruleset is written for procedure 2026.2 (its triggers differ where noted).
+    v2: bool,
+    pregnant: bool,
+    iron_deficient: bool,
+}
 
 /// Does the trigger of guidance `id` hold for this panel? Exhaustive: a new
 /// [`GuidanceId`] does not compile until its trigger is written here.
 pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool {
-    use GuidanceId as G;
-    use Label::*;
-    let label = o.classification;
-    let iron_deficient = o.iron_status.is_deficient();
-    let anemic = o.anemia == Some(true);
-    // The back-pain entries follow adult guidelines (NICE NG59: over 16s); a child's panel
-    // never gets adult back-pain management (age missing counts as adult, as everywhere).
-    let adult_for_back_pain = o
-        .age_years
-        .is_none_or(|a| a >= rs.thresholds.back_pain_guidance_min_age_years);
-    let back_pain_care = anemic && panel.back_pain != BackPain::No && adult_for_back_pain;
     if o.has_flag(Flag::AgeOutOfScope) {
         // Below 6 months nothing is interpreted; only the transfusion safety entry may attach.
-        return id == G::SevereTransfusion && o.has_flag(Flag::SevereAnemiaTransfusionThreshold);
+        return id == GuidanceId::SevereTransfusion
+            && o.has_flag(Flag::SevereAnemiaTransfusionThreshold);
     }
+    let adult_from = |t: f64| o.age_years.is_none_or(|a| a >= t);
+    let c = Context {
+        panel,
+        o,
+        rs,
+        v2: rs.procedure >= Procedure::V2026_2,
+        pregnant: RuleInput::new(panel, rs).pregnancy_applies,
+        iron_deficient: o.iron_status.is_deficient(),
+    };
+    let (o, panel, t) = (c.o, c.panel, &c.rs.thresholds);
+    let deficient = c.iron_deficient;
+    let back_pain_adult = adult_from(t.back_pain_guidance_min_age_years);
+    let care = o.anemia == Some(true) && panel.back_pain != BackPain::No && back_pain_adult;
+    let inflammation_label = matches!(
+        o.classification,
+        Label::AnemiaOfInflammation | Label::MixedIronDeficiencyAndInflammation
+    );
     match id {
-        G::IronOral => matches!(
-            label,
-            IronDeficiencyAnemia
-                | MixedIronDeficiencyAndInflammation
-                | CombinedIronAndB12FolateDeficiency
-                | IronDeficiencyWithoutAnemia
-        ),
-        G::IronIv => {
-            label == MixedIronDeficiencyAndInflammation
-                || (iron_deficient && o.severity == Some(Severity::Severe))
-                || (iron_deficient
-                    && rs
-                        .lists
-                        .iv_iron_conditions
-                        .iter()
-                        .any(|c| panel.has_condition(*c)))
+        // 2026.2: with every iron deficiency, whatever the label.
+        G::IronOral => if c.v2 { deficient } else { iron_label(o.classification) },
+        G::IronIv => iv_iron(&c),
+        G::IronDuration => deficient,
+        G::IronSource => deficient && adult_from(t.adult_age_years) && !(c.v2 && c.pregnant),
+        G::IronSourceChild => {
+            c.v2 && deficient && !c.pregnant && !adult_from(t.adult_age_years)
         }
-        G::IronDuration => iron_deficient,
-        G::IronSource => {
-            iron_deficient
-                && o.age_years
-                    .is_none_or(|a| a >= rs.thresholds.adult_age_years)
-        }
-        G::InflammationTreatUnderlying => matches!(
-            label,
-            AnemiaOfInflammation | MixedIronDeficiencyAndInflammation
-        ),
-        G::B12FolateReplace => matches!(
-            label,
-            B12FolateDeficiencyAnemia
-                | CombinedIronAndB12FolateDeficiency
-                | B12FolateDeficiencyWithoutAnemia
-        ),
+        G::IronPregnancy => c.v2 && deficient && c.pregnant,
+        G::IronCkd => o.has_flag(Flag::CkdIronTrialCriteria),
+        G::IronOverloadWorkup => c.v2 && o.has_flag(Flag::IronOverloadPattern),
+        // 2026.2: treat the disease when one is named, else find the cause.
+        G::InflammationTreatUnderlying => inflammation_label && (!c.v2 || chronic_named(&c)),
+        G::InflammationFindCause => c.v2 && inflammation_label && !chronic_named(&c),
+        G::B12FolateReplace => if c.v2 { o.b12_folate_deficient } else { b12_label(o.classification) },
         G::SevereTransfusion => o.has_flag(Flag::SevereAnemiaTransfusionThreshold),
         G::ThalassemiaAvoidEmpiricIron => {
-            label == ThalassemiaTraitSuspected || o.has_flag(Flag::ThalassemiaTraitPattern)
+            o.classification == Label::ThalassemiaTraitSuspected
+                || o.has_flag(Flag::ThalassemiaTraitPattern)
         }
+        G::HemolysisWorkup => {
+            o.has_flag(Flag::HemolysisPattern) || o.has_flag(Flag::Reticulocytosis)
+        }
+        G::OtherWorkup => {
+            c.v2 && matches!(o.classification, Label::AnemiaOther | Label::AnemiaIndeterminate)
+        }
+        G::ContextSickleCell => c.v2 && panel.has_condition(Condition::SickleCellDisease),
+        G::BackPainSickleCellCrisis => o.has_flag(Flag::SickleCellBackPain),
+        G::BackPainAnticoagulantBleed => o.has_flag(Flag::AnticoagulantBackPainAnemia),
+        // The back-pain entries follow adult guidelines (NICE NG59: over 16s).
         G::BackPainTreatBoth
         | G::BackPainNonpharmacological
-        | G::BackPainMuscleRelaxant
         | G::BackPainMultimodal
-        | G::BackPainRedFlags => back_pain_care,
-        G::BackPainNsaid => back_pain_care && !o.has_flag(Flag::NsaidCaution),
+        | G::BackPainRedFlags => care,
+        // 2026.2: no muscle relaxant in pregnancy.
+        G::BackPainMuscleRelaxant => care && !(c.v2 && c.pregnant),
+        G::BackPainNsaid => care && !o.has_flag(Flag::NsaidCaution),
         G::BackPainNsaidCaution => o.has_flag(Flag::NsaidCaution),
-        G::BackPainChronicPsychological => {
-            panel.back_pain == BackPain::Chronic && adult_for_back_pain
-        }
+        G::BackPainChronicPsychological => panel.back_pain == BackPain::Chronic && back_pain_adult,
+        // 2026.2: a very high ESR alone calls for it in adults only.
         G::BackPainMyelomaWorkup => {
-            o.has_flag(Flag::MyelomaScreenSuggested) || o.has_flag(Flag::VeryHighEsr)
+            o.has_flag(Flag::MyelomaScreenSuggested)
+                || (o.has_flag(Flag::VeryHighEsr)
+                    && (!c.v2 || adult_from(t.myeloma_min_age_years)))
         }
         G::ContextRheumatoidArthritis => panel.has_condition(Condition::RheumatoidArthritis),
         G::ContextAnkylosingSpondylitis => panel.has_condition(Condition::AnkylosingSpondylitis),
@@ -89,11 +109,66 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
     }
 }
 
+use GuidanceId as G;
+
+/// 2026.1: the labels that mean iron deficiency.
+fn iron_label(label: Label) -> bool {
+    use Label::*;
+    matches!(
+        label,
+        IronDeficiencyAnemia
+            | MixedIronDeficiencyAndInflammation
+            | CombinedIronAndB12FolateDeficiency
+            | IronDeficiencyWithoutAnemia
+    )
+}
+
+/// 2026.1: the labels that mean B12/folate deficiency.
+fn b12_label(label: Label) -> bool {
+    use Label::*;
+    matches!(
+        label,
+        B12FolateDeficiencyAnemia
+            | CombinedIronAndB12FolateDeficiency
+            | B12FolateDeficiencyWithoutAnemia
+    )
+}
+
+/// A chronic inflammatory condition of clinical_lists.csv is named.
+fn chronic_named(c: &Context) -> bool {
+    c.rs
+        .lists
+        .chronic_inflammatory
+        .iter()
+        .any(|x| c.panel.has_condition(*x))
+}
+
+/// IV iron: inflammation blocks absorption (2026.2: status deficient_with_inflammation,
+/// 2026.1: the mixed label), severe anemia with iron deficiency, the heart-failure and CKD
+/// criteria, or a listed condition with iron deficiency.
+fn iv_iron(c: &Context) -> bool {
+    let o = c.o;
+    let mixed = if c.v2 {
+        o.iron_status == IronStatus::DeficientWithInflammation
+    } else {
+        o.classification == Label::MixedIronDeficiencyAndInflammation
+    };
+    let listed = c
+        .rs
+        .lists
+        .iv_iron_conditions
+        .iter()
+        .any(|x| c.panel.has_condition(*x));
+    mixed
+        || (c.iron_deficient && o.severity == Some(Severity::Severe))
+        || o.has_flag(Flag::IronDeficiencyHfCriteria)
+        || o.has_flag(Flag::CkdIronTrialCriteria)
+        || (c.iron_deficient && listed)
+}
+
 /// Guidance attached to one panel, in catalog order.
 pub fn attach(panel: &Panel, outcome: &Outcome, rs: &Ruleset) -> Vec<GuidanceId> {
-    GuidanceId::ALL
-        .iter()
-        .copied()
+    GuidanceId::catalog(rs.procedure)
         .filter(|id| applies(*id, panel, outcome, rs))
         .collect()
 }

@@ -2,7 +2,7 @@
 
 use crate::analyte::Analyte;
 use crate::cell::Cell;
-use crate::ruleset::{AdjustmentKind, HbCutoffRow, PregnancyKey, SexKey};
+use crate::ruleset::{AdjustmentKind, HbCutoffRow, PregnancyKey};
 use crate::vocab::{Flag, Pregnancy, RuleId, Severity, Sex, TestCode};
 
 use super::registry::RuleMeta;
@@ -96,11 +96,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
     } else {
         PregnancyKey::None
     };
-    let sex_key = match input.sex {
-        Sex::Female => SexKey::F,
-        Sex::Male => SexKey::M,
-        Sex::Unknown => SexKey::U,
-    };
+    let sex_key = super::sex_key(input.sex);
     if input.sex == Sex::Unknown && input.adult {
         trail.flag(Flag::SexUnknown);
     }

@@ -102,9 +102,14 @@ pub(crate) const RULES: &[RuleMeta] = &[
         id: RuleId::Flag009,
         family: "FLAG",
         title: "NSAID caution",
-        rationale_template: "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment (eGFR below {nsaid_egfr_below} or creatinine above {nsaid_creatinine_above} mg/dL), a medication or condition on the NSAID caution lists of clinical_lists.csv, severe anemia.",
+        rationale_template: "Back pain reported or unknown with a reason NSAIDs carry extra risk: iron deficiency (GI blood loss), renal impairment (eGFR below {nsaid_egfr_below} or creatinine above {nsaid_creatinine_above} mg/dL), a medication or condition on the NSAID caution lists of clinical_lists.csv, severe anemia. Procedure 2026.2 adds anemia of unestablished cause, pregnancy and age from {nsaid_age_from_years} y, and applies from {back_pain_guidance_min_age_years} y.",
         citation: "NICE NG59 Low back pain and sciatica; BSG 2021 iron deficiency anaemia guidelines",
-        thresholds: &["nsaid_egfr_below", "nsaid_creatinine_above"],
+        thresholds: &[
+            "nsaid_egfr_below",
+            "nsaid_creatinine_above",
+            "nsaid_age_from_years",
+            "back_pain_guidance_min_age_years",
+        ],
         tables: &["clinical_lists.csv"],
         raises: &[Flag::NsaidCaution],
     },
@@ -117,6 +122,26 @@ pub(crate) const RULES: &[RuleMeta] = &[
         thresholds: &[],
         tables: &[],
         raises: &[Flag::SteroidFractureRisk],
+    },
+    RuleMeta {
+        id: RuleId::Flag011,
+        family: "FLAG",
+        title: "Sickle cell back pain",
+        rationale_template: "Procedure 2026.2: sickle cell disease with new back pain (yes or acute) may be a vaso-occlusive crisis, a medical emergency needing prompt analgesia by protocol.",
+        citation: "NICE CG143 Sickle cell disease: managing acute painful episodes in hospital",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::SickleCellBackPain],
+    },
+    RuleMeta {
+        id: RuleId::Flag012,
+        family: "FLAG",
+        title: "Anticoagulant with back pain and anemia",
+        rationale_template: "Procedure 2026.2: an anticoagulant, new back pain (yes or acute) and anemia: consider spontaneous retroperitoneal haemorrhage.",
+        citation: "Sunga et al., J Emerg Med 2012 (spontaneous retroperitoneal hematoma)",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::AnticoagulantBackPainAnemia],
     },
 ];
 
@@ -143,6 +168,7 @@ pub(crate) fn evaluate(
     microcytosis(input, f, trail);
     myeloma(input, f, trail);
     let reasons = nsaid(input, f, trail);
+    emergencies(input, f, trail);
     let p = input.panel;
     if p.takes(Medication::Corticosteroid) && p.back_pain.reported() {
         trail.flag(Flag::SteroidFractureRisk);
@@ -233,6 +259,35 @@ fn microcytosis(input: &RuleInput, f: &Findings, trail: &mut Trail) {
     }
 }
 
+/// FLAG-011 and FLAG-012 (procedure 2026.2): back pain that may be an emergency.
+fn emergencies(input: &RuleInput, f: &Findings, trail: &mut Trail) {
+    if input.v2().is_none() {
+        return;
+    }
+    let p = input.panel;
+    let new_pain = matches!(p.back_pain, BackPain::Yes | BackPain::Acute);
+    if new_pain && p.has_condition(Condition::SickleCellDisease) {
+        trail.flag(Flag::SickleCellBackPain);
+        trail.note(
+            RuleId::Flag011,
+            format!(
+                "sickle cell disease with back pain ({}): possible vaso-occlusive crisis, an emergency",
+                p.back_pain.code()
+            ),
+        );
+    }
+    if new_pain && p.takes(Medication::Anticoagulant) && f.anemia.anemia == Some(true) {
+        trail.flag(Flag::AnticoagulantBackPainAnemia);
+        trail.note(
+            RuleId::Flag012,
+            format!(
+                "anticoagulant, back pain ({}) and anemia: consider retroperitoneal haemorrhage",
+                p.back_pain.code()
+            ),
+        );
+    }
+}
+
 /// FLAG-006 and FLAG-008, evaluated at every age, also out of scope.
 fn safety(input: &RuleInput, trail: &mut Trail) {
     let t = &input.rs.thresholds;
@@ -259,6 +314,14 @@ fn safety(input: &RuleInput, trail: &mut Trail) {
     if let Some(esr) = input.measure(Analyte::Esr) {
         if esr.below(t.very_high_esr_from) == Some(false) {
             trail.flag(Flag::VeryHighEsr);
+            // 2026.2: SPEP/FLC on a very high ESR too, in adults.
+            let adult = input
+                .panel
+                .age_years
+                .is_none_or(|a| a >= t.myeloma_min_age_years);
+            if input.v2().is_some() && adult {
+                trail.recommend(TestCode::SpepFlc);
+            }
             trail.note(
                 RuleId::Flag008,
                 format!("ESR {} mm/h >= {}", show(esr), num(t.very_high_esr_from)),
@@ -325,9 +388,24 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
     if p.back_pain == BackPain::No {
         return Vec::new();
     }
+    let v2 = input.v2();
+    // 2026.2: the caution goes with the back-pain guidance, which starts at 16 y.
+    if v2.is_some()
+        && p.age_years
+            .is_some_and(|a| a < t.back_pain_guidance_min_age_years)
+    {
+        return Vec::new();
+    }
     let mut reasons = Vec::new();
     if f.iron.status.is_deficient() {
         reasons.push("iron deficiency (NSAIDs cause GI blood loss)".to_string());
+    } else if v2.is_some()
+        && f.anemia.anemia == Some(true)
+        && matches!(f.iron.status, IronStatus::Unknown | IronStatus::Indeterminate)
+    {
+        reasons.push(
+            "anemia of unestablished cause (GI blood loss not excluded)".to_string(),
+        );
     }
     if let Some(egfr) = input.measure(Analyte::Egfr) {
         if egfr.below(t.nsaid_egfr_below) == Some(true) {
@@ -356,6 +434,21 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
     for (condition, reason) in &lists.nsaid_conditions {
         if p.has_condition(*condition) {
             reasons.push(reason.clone());
+        }
+    }
+    if let Some(t2) = v2 {
+        if input.pregnancy_applies {
+            reasons.push(
+                "pregnancy (avoid from 20 weeks: fetal renal dysfunction; from 30 weeks: premature closure of the ductus arteriosus)"
+                    .to_string(),
+            );
+        }
+        if let Some(age) = p.age_years.filter(|a| *a >= t2.nsaid_age_from_years) {
+            reasons.push(format!(
+                "age {} >= {} y (GI bleeding and renal risk; Beers criteria)",
+                num(age),
+                num(t2.nsaid_age_from_years)
+            ));
         }
     }
     if f.anemia.severity == Some(Severity::Severe) {

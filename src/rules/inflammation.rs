@@ -21,8 +21,8 @@ pub(crate) const RULES: &[RuleMeta] = &[
         id: RuleId::Inflam002,
         family: "INFLAM",
         title: "ESR",
-        rationale_template: "At {adult_age_years} years and over (or age missing), ESR above the Westergren upper limit ((age+{esr_uln_offset_male})/{esr_uln_divisor} men, (age+{esr_uln_offset_female})/{esr_uln_divisor} women and unknown sex; {esr_uln_age_missing_male} and {esr_uln_age_missing_female} mm/h with age missing) means inflammation.",
-        citation: "Miller, Green and Robinson, BMJ 1983",
+        rationale_template: "At {adult_age_years} years and over (or age missing), ESR above the Westergren upper limit ((age+{esr_uln_offset_male})/{esr_uln_divisor} men, (age+{esr_uln_offset_female})/{esr_uln_divisor} women and unknown sex; {esr_uln_age_missing_male} and {esr_uln_age_missing_female} mm/h with age missing) means inflammation. Procedure 2026.2: ESR is not used in pregnancy, where it rises physiologically.",
+        citation: "Miller, Green and Robinson, BMJ 1983; van den Broek and Letsky, BJOG 2001 (pregnancy)",
         thresholds: &[
             "adult_age_years",
             "esr_uln_divisor",
@@ -108,7 +108,15 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
         );
     }
     if let Some(esr) = input.measure(Analyte::Esr) {
-        if input.adult {
+        if input.v2().is_some() && input.pregnancy_applies {
+            trail.note(
+                RuleId::Inflam002,
+                format!(
+                    "ESR {} mm/h not used in pregnancy (it rises physiologically); CRP and AGP decide",
+                    show(esr)
+                ),
+            );
+        } else if input.adult {
             let uln = esr_upper_limit(input);
             let text = format!("ESR {} mm/h vs upper limit {} mm/h", show(esr), num(uln));
             m.add(RuleId::Inflam002, text, esr.above(uln), trail);

@@ -3,7 +3,7 @@
 use crate::analyte::Analyte;
 use crate::cell::{Censor, Measure};
 use crate::ruleset::{FerritinRow, Thresholds};
-use crate::vocab::{Flag, Inflammation, IronStatus, RuleId, Sex, TestCode};
+use crate::vocab::{Flag, Inflammation, IronStatus, RuleId, TestCode};
 
 use super::anemia::AnemiaFinding;
 use super::registry::RuleMeta;
@@ -72,30 +72,6 @@ pub(crate) const RULES: &[RuleMeta] = &[
         rationale_template: "Without ferritin iron status is unknown, unless TSAT is low without inflammation (indeterminate).",
         citation: "anemia-engine clinical rules 2026.1 section 4",
         thresholds: &["tsat_low_adequate_ferritin_below"],
-        tables: &[],
-        raises: &[],
-    },
-    RuleMeta {
-        id: RuleId::Iron007,
-        family: "IRON",
-        title: "Iron overload pattern",
-        rationale_template: "TSAT above {overload_tsat_above} % with ferritin above {overload_ferritin_female_above} (women) / {overload_ferritin_male_above} (men, unknown) ug/L without inflammation present.",
-        citation: "EASL 2022 Clinical Practice Guidelines on haemochromatosis",
-        thresholds: &[
-            "overload_tsat_above",
-            "overload_ferritin_female_above",
-            "overload_ferritin_male_above",
-        ],
-        tables: &[],
-        raises: &[Flag::IronOverloadPattern],
-    },
-    RuleMeta {
-        id: RuleId::Iron008,
-        family: "IRON",
-        title: "B12/folate deficiency",
-        rationale_template: "B12 or folate below its cutoff (local ranges belong in thresholds.csv).",
-        citation: "BSH 2014 guidelines for cobalamin and folate disorders",
-        thresholds: &["b12_deficient_below", "folate_deficient_below"],
         tables: &[],
         raises: &[],
     },
@@ -246,7 +222,9 @@ pub(crate) fn evaluate(
     let row = input
         .rs
         .ferritin_row(input.lookup_age, anemia.anemia == Some(true));
+    let heart_failure = super::iron_context::heart_failure(input, ferritin, tsat, inflammation, trail);
     let decided = match (ferritin, row) {
+        _ if heart_failure.is_some() => heart_failure,
         (Some(ferritin), Some(row)) => {
             let x = IronInputs {
                 input,
@@ -276,11 +254,12 @@ pub(crate) fn evaluate(
         trail.recommend(TestCode::Tsat);
         trail.recommend(TestCode::Stfr);
     }
-    overload(input, inflammation, ferritin, tsat, trail);
+    super::iron_context::overload(input, inflammation, ferritin, tsat, trail);
+    super::iron_context::ckd_trial(input, anemia, ferritin, tsat, trail);
     IronFinding {
         status,
         tsat,
-        b12_folate_deficient: b12_folate(input, trail),
+        b12_folate_deficient: super::iron_context::b12_folate(input, trail),
     }
 }
 
@@ -514,71 +493,4 @@ fn ferritin_undecided(
         ),
     );
     status
-}
-
-/// IRON-007, adults without inflammation present.
-fn overload(
-    input: &RuleInput,
-    inflammation: Inflammation,
-    ferritin: Option<Measure>,
-    tsat: Option<Measure>,
-    trail: &mut Trail,
-) {
-    let t = &input.rs.thresholds;
-    if !input.adult || inflammation.counts_as_present() {
-        return;
-    }
-    let (Some(f), Some(ts)) = (ferritin, tsat) else {
-        return;
-    };
-    let ferritin_cut = if input.sex == Sex::Female {
-        t.overload_ferritin_female_above
-    } else {
-        t.overload_ferritin_male_above
-    };
-    if ts.above(t.overload_tsat_above) == Some(true) && f.above(ferritin_cut) == Some(true) {
-        trail.flag(Flag::IronOverloadPattern);
-        trail.note(
-            RuleId::Iron007,
-            format!(
-                "TSAT {} % > {} and ferritin {} ug/L > {} without inflammation present: iron overload pattern",
-                show(ts),
-                num(t.overload_tsat_above),
-                show(f),
-                num(ferritin_cut)
-            ),
-        );
-    }
-}
-
-/// IRON-008: B12 or folate below its cutoff.
-fn b12_folate(input: &RuleInput, trail: &mut Trail) -> bool {
-    let t = &input.rs.thresholds;
-    let mut reasons = Vec::new();
-    if let Some(b12) = input.measure(Analyte::B12) {
-        if b12.below(t.b12_deficient_below) == Some(true) {
-            reasons.push(format!(
-                "B12 {} pg/mL < {}",
-                show(b12),
-                num(t.b12_deficient_below)
-            ));
-        }
-    }
-    if let Some(folate) = input.measure(Analyte::Folate) {
-        if folate.below(t.folate_deficient_below) == Some(true) {
-            reasons.push(format!(
-                "folate {} ng/mL < {}",
-                show(folate),
-                num(t.folate_deficient_below)
-            ));
-        }
-    }
-    if reasons.is_empty() {
-        return false;
-    }
-    trail.note(
-        RuleId::Iron008,
-        format!("{}: B12/folate deficient", reasons.join(", ")),
-    );
-    true
 }

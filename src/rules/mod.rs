@@ -16,8 +16,10 @@ mod classify;
 mod data;
 mod evidence;
 mod flags;
+mod hemolysis;
 mod inflammation;
 mod iron;
+mod iron_context;
 mod morphology;
 pub mod registry;
 mod tests_recommended;
@@ -52,6 +54,16 @@ pub struct RuleInput<'a> {
     pub in_scope: bool,
 }
 
+/// The `sex` key of the ruleset tables for a rule sex.
+pub(crate) fn sex_key(sex: Sex) -> crate::ruleset::SexKey {
+    use crate::ruleset::SexKey;
+    match sex {
+        Sex::Female => SexKey::F,
+        Sex::Male => SexKey::M,
+        Sex::Unknown => SexKey::U,
+    }
+}
+
 impl<'a> RuleInput<'a> {
     pub fn new(panel: &'a Panel, rs: &'a Ruleset) -> RuleInput<'a> {
         let t = &rs.thresholds;
@@ -73,6 +85,12 @@ impl<'a> RuleInput<'a> {
             adult: panel.age_years.is_none_or(|a| a >= t.adult_age_years),
             in_scope: panel.age_years.is_none_or(|a| a >= t.age_scope_min_years),
         }
+    }
+
+    /// The thresholds of procedure 2026.2, when the ruleset is written for it (rules added
+    /// or changed in 2026.2 run only then, so an older ruleset classifies as it did).
+    pub fn v2(&self) -> Option<&'a crate::ruleset::Thresholds2026_2> {
+        self.rs.thresholds_2026_2.as_ref()
     }
 
     /// The numeric result of an analyte (a text result or a missing cell is `None`).
@@ -126,12 +144,16 @@ pub fn evaluate(panel: &Panel, rs: &Ruleset) -> Outcome {
         let morphology = morphology::evaluate(&input, &mut trail);
         let inflammation = inflammation::evaluate(&input, &mut trail);
         let iron = iron::evaluate(&input, &anemia, inflammation, &mut trail);
+        let hemolysis = hemolysis::evaluate(&input, &anemia, inflammation, &mut trail);
         let label = classify::classify(
             &input,
-            &anemia,
-            &morphology,
-            inflammation,
-            &iron,
+            &classify::Findings {
+                anemia: &anemia,
+                morphology: &morphology,
+                inflammation,
+                iron: &iron,
+                hemolysis,
+            },
             &mut trail,
         );
         Some((anemia, morphology, inflammation, iron, label))

@@ -54,13 +54,15 @@ impl RuleMeta {
 }
 
 /// The families' declarations, in id order.
-const FAMILIES: [&[RuleMeta]; 9] = [
+const FAMILIES: [&[RuleMeta]; 11] = [
     super::anemia::RULES,
     super::classify::RULES,
     super::data::RULES,
     super::flags::RULES,
+    super::hemolysis::RULES,
     super::inflammation::RULES,
     super::iron::RULES,
+    super::iron_context::RULES,
     super::morphology::RULES,
     super::data::PANEL_RULES,
     super::tests_recommended::RULES,
@@ -102,7 +104,10 @@ fn derived(name: &str, rs: &Ruleset) -> Option<f64> {
 
 /// The value of one placeholder name.
 pub(crate) fn placeholder_value(name: &str, rs: &Ruleset) -> Option<f64> {
-    rs.thresholds.get(name).or_else(|| derived(name, rs))
+    rs.thresholds
+        .get(name)
+        .or_else(|| rs.thresholds_2026_2.as_ref().and_then(|t| t.get(name)))
+        .or_else(|| derived(name, rs))
 }
 
 fn render(template: &str, rs: &Ruleset) -> String {
@@ -144,7 +149,7 @@ fn placeholders(template: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ruleset::{RULESET_FILES, THRESHOLD_IDS};
+    use crate::ruleset::{RULESET_FILES, THRESHOLD_IDS, THRESHOLD_IDS_2026_2};
 
     fn embedded() -> Ruleset {
         Ruleset::embedded().unwrap()
@@ -184,7 +189,11 @@ mod tests {
 
     #[test]
     fn every_threshold_a_rule_names_exists_and_every_threshold_is_used() {
-        let known: Vec<&str> = THRESHOLD_IDS.iter().map(|(id, _)| *id).collect();
+        let known: Vec<&str> = THRESHOLD_IDS
+            .iter()
+            .chain(THRESHOLD_IDS_2026_2)
+            .map(|(id, _)| *id)
+            .collect();
         for r in rules() {
             for t in r.thresholds {
                 assert!(known.contains(t), "{} names unknown threshold {t}", r.id);
@@ -248,7 +257,8 @@ mod tests {
     }
 
     /// Numbers standing alone in prose: not part of a name (B12, log10, HbA2), not a
-    /// section reference (`section 5`), not the `x 100` of a percentage.
+    /// section or procedure reference (`section 5`, `Procedure 2026.2`), not the `x 100` of
+    /// a percentage.
     fn standalone_numbers(prose: &str) -> Vec<String> {
         let words: Vec<&str> = prose
             .split(|c: char| c.is_whitespace() || "(),;:/=<>+".contains(c))
@@ -261,7 +271,8 @@ mod tests {
                 && w.chars()
                     .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
             let after = |prev: &str| i > 0 && words[i - 1] == prev;
-            if numeric && !after("section") && !(w == "100" && after("x")) {
+            let reference = after("section") || after("procedure") || after("Procedure");
+            if numeric && !reference && !(w == "100" && after("x")) {
                 found.push(w.to_string());
             }
         }

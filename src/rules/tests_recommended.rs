@@ -31,6 +31,22 @@ pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mu
     }
     if label == Label::AnemiaOther {
         trail.recommend(TestCode::Reticulocytes);
+        // 2026.2: a blood film for macrocytic, or normocytic without raised reticulocytes.
+        if let Some(t2) = input.v2() {
+            let retic_raised = input
+                .measure(Analyte::Retic)
+                .and_then(|m| m.above(t2.retic_pct_high_above))
+                == Some(true)
+                || input
+                    .measure(Analyte::RetAbs)
+                    .and_then(|m| m.above(t2.retic_abs_high_above))
+                    == Some(true);
+            match f.morphology.category {
+                Morphology::Macrocytic => trail.recommend(TestCode::BloodFilm),
+                Morphology::Normocytic if !retic_raised => trail.recommend(TestCode::BloodFilm),
+                _ => {}
+            }
+        }
     }
     // A text result: the test is recommended again.
     for a in Analyte::ALL {
@@ -70,7 +86,8 @@ fn test_for(a: Analyte) -> Option<TestCode> {
         Analyte::Iron | Analyte::Tibc | Analyte::Transferrin | Analyte::Tsat => TestCode::Tsat,
         Analyte::Crp => TestCode::Crp,
         Analyte::B12 | Analyte::Folate => TestCode::B12Folate,
-        Analyte::Retic => TestCode::Reticulocytes,
+        Analyte::Retic | Analyte::RetAbs => TestCode::Reticulocytes,
+        Analyte::Ldh | Analyte::Haptoglobin | Analyte::Bilirubin => TestCode::HemolysisScreen,
         Analyte::Stfr => TestCode::Stfr,
         _ => return None,
     })
@@ -93,8 +110,17 @@ fn already_has(e: &Panel, test: TestCode) -> bool {
         }
         TestCode::Crp => has_result(e, Analyte::Crp),
         TestCode::B12Folate => has_result(e, Analyte::B12) && has_result(e, Analyte::Folate),
-        TestCode::Reticulocytes => has_result(e, Analyte::Retic),
+        TestCode::Reticulocytes => has_result(e, Analyte::Retic) || has_result(e, Analyte::RetAbs),
+        TestCode::HemolysisScreen => {
+            has_result(e, Analyte::Ldh)
+                && has_result(e, Analyte::Haptoglobin)
+                && has_result(e, Analyte::Bilirubin)
+        }
         TestCode::Stfr => has_result(e, Analyte::Stfr),
-        TestCode::HbElectrophoresis | TestCode::SpepFlc => false,
+        TestCode::HbElectrophoresis
+        | TestCode::SpepFlc
+        | TestCode::Dat
+        | TestCode::BloodFilm
+        | TestCode::HfeGenotype => false,
     }
 }

@@ -25,6 +25,7 @@ use validate::{
 
 use crate::analyte::{Analyte, ANALYTE_COUNT};
 use crate::error::RulesetError;
+use crate::vocab::Procedure;
 
 /// The files every ruleset consists of, in manifest order.
 pub const RULESET_FILES: [&str; 11] = [
@@ -51,7 +52,7 @@ macro_rules! embed {
 }
 
 /// The default ruleset, compiled into the binary.
-const EMBEDDED: [(&str, &str); 12] = embed!("2026.1":
+const EMBEDDED: [(&str, &str); 12] = embed!("2026.2":
     "MANIFEST.toml",
     "units.csv",
     "plausibility.csv",
@@ -67,17 +68,17 @@ const EMBEDDED: [(&str, &str); 12] = embed!("2026.1":
 );
 
 macro_rules! thresholds {
-    ($($id:ident : $unit:literal),+ $(,)?) => {
-        /// Single-valued thresholds of `thresholds.csv`, each with its row (unit, population, source).
+    ($(#[$meta:meta])* $name:ident, $ids:ident { $($id:ident : $unit:literal),+ $(,)? }) => {
+        $(#[$meta])*
         #[derive(Clone, Debug)]
-        pub struct Thresholds { $(pub $id: f64),+ }
+        pub struct $name { $(pub $id: f64),+ }
 
-        /// Ids and required units of every threshold.
-        pub const THRESHOLD_IDS: &[(&str, &str)] = &[$((stringify!($id), $unit)),+];
+        /// Ids and required units of these thresholds.
+        pub const $ids: &[(&str, &str)] = &[$((stringify!($id), $unit)),+];
 
-        impl Thresholds {
-            fn from_map(map: &HashMap<String, f64>) -> Option<Thresholds> {
-                Some(Thresholds { $($id: *map.get(stringify!($id))?),+ })
+        impl $name {
+            fn from_map(map: &HashMap<String, f64>) -> Option<$name> {
+                Some($name { $($id: *map.get(stringify!($id))?),+ })
             }
 
             /// The value of a threshold by its id.
@@ -89,6 +90,9 @@ macro_rules! thresholds {
 }
 
 thresholds! {
+    /// Single-valued thresholds of `thresholds.csv` every procedure reads, each with its row
+    /// (unit, population, source).
+    Thresholds, THRESHOLD_IDS {
     age_scope_min_years: "years",
     age_valid_max_years: "years",
     adult_age_years: "years",
@@ -127,6 +131,26 @@ thresholds! {
     back_pain_guidance_min_age_years: "years",
     nsaid_egfr_below: "mL/min/1.73m2",
     nsaid_creatinine_above: "mg/dL",
+    }
+}
+
+thresholds! {
+    /// Thresholds of the rules procedure 2026.2 added (required from that procedure on).
+    Thresholds2026_2, THRESHOLD_IDS_2026_2 {
+    retic_pct_high_above: "%",
+    retic_abs_high_above: "10^9/L",
+    ldh_high_above: "U/L",
+    haptoglobin_low_below: "g/L",
+    bilirubin_high_above: "mg/dL",
+    overload_tsat_male_above: "%",
+    overload_postmenopausal_age_years: "years",
+    hf_ferritin_deficient_below: "ug/L",
+    hf_ferritin_tsat_band_upper: "ug/L",
+    hf_tsat_below: "%",
+    ckd_iron_trial_tsat_max: "%",
+    ckd_iron_trial_ferritin_max: "ug/L",
+    nsaid_age_from_years: "years",
+    }
 }
 
 /// Where a ruleset was loaded from.
@@ -160,7 +184,11 @@ pub struct Ruleset {
     pub smoking: Vec<Lined<AdjustmentBand>>,
     pub mcv: Vec<Lined<McvRow>>,
     pub ferritin: Vec<Lined<FerritinRow>>,
+    /// The decision procedure the tables are written for.
+    pub procedure: Procedure,
     pub thresholds: Thresholds,
+    /// Present exactly when `procedure` is 2026.2 or later.
+    pub thresholds_2026_2: Option<Thresholds2026_2>,
     pub threshold_rows: Vec<Lined<ThresholdRow>>,
     pub guidance: Vec<GuidanceEntry>,
     pub loinc: Vec<Lined<LoincRow>>,
@@ -181,6 +209,9 @@ struct Manifest {
     description: String,
     files: Vec<String>,
     checksum: String,
+    /// The decision procedure the tables are written for (absent: 2026.1).
+    #[serde(default)]
+    procedure: Option<Procedure>,
 }
 
 /// Computes the ruleset checksum over the listed files in order (CRLF normalised to LF).
@@ -319,7 +350,12 @@ impl Ruleset {
             read_table::<FerritinRow>("ferritin_cutoffs.csv", text("ferritin_cutoffs.csv"), &mut p);
         let threshold_rows =
             read_table::<ThresholdRow>("thresholds.csv", text("thresholds.csv"), &mut p);
-        let guidance = tables::parse_guidance("guidance.toml", text("guidance.toml"), &mut p);
+        let procedure = manifest
+            .as_ref()
+            .and_then(|m| m.procedure)
+            .unwrap_or(Procedure::V2026_1);
+        let guidance =
+            tables::parse_guidance("guidance.toml", text("guidance.toml"), procedure, &mut p);
         let loinc = read_table::<LoincRow>("loinc.csv", text("loinc.csv"), &mut p);
         let unit_aliases =
             read_table::<UnitAliasRow>("unit_aliases.csv", text("unit_aliases.csv"), &mut p);
@@ -329,9 +365,10 @@ impl Ruleset {
         validate_loinc(&loinc, &mut p);
         validate_unit_aliases(&unit_aliases, &units, &mut p);
 
-        validate_units(&units, &mut p);
+        validate_units(&units, procedure, &mut p);
         let plausible = validate_plausibility(&plausibility, &units, &mut p);
-        let thresholds = validate_thresholds(&threshold_rows, &mut p);
+        let (thresholds, thresholds_2026_2) =
+            validate_thresholds(&threshold_rows, procedure, &mut p);
         let start = thresholds.as_ref().map_or(0.5, |t| t.age_scope_min_years);
         let pregnancy_start = thresholds
             .as_ref()
@@ -381,7 +418,9 @@ impl Ruleset {
                 smoking,
                 mcv,
                 ferritin,
+                procedure,
                 thresholds,
+                thresholds_2026_2,
                 threshold_rows,
                 guidance,
                 loinc,
@@ -425,11 +464,17 @@ impl Ruleset {
         })
     }
 
-    pub fn mcv_row(&self, age: f64) -> Option<&McvRow> {
-        self.mcv
-            .iter()
-            .map(|r| &r.row)
-            .find(|r| in_age(age, r.age_from_years, r.age_to_years))
+    /// The normocytic MCV range for an age and sex (rows for one sex win over `any`).
+    pub fn mcv_row(&self, age: f64, sex: SexKey) -> Option<&McvRow> {
+        let rows = || {
+            self.mcv
+                .iter()
+                .map(|r| &r.row)
+                .filter(move |r| in_age(age, r.age_from_years, r.age_to_years))
+        };
+        rows()
+            .find(|r| r.sex == sex)
+            .or_else(|| rows().find(|r| r.sex == SexKey::Any))
     }
 
     pub fn ferritin_row(&self, age: f64, anemic: bool) -> Option<&FerritinRow> {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::analyte::Analyte;
 use crate::error::RulesetProblem;
-use crate::vocab::{Flag, GuidanceId, Label};
+use crate::vocab::{Flag, GuidanceId, Label, Procedure};
 
 /// Collects problems while parsing one ruleset.
 #[derive(Default)]
@@ -103,6 +103,10 @@ fn opt_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
     }
 }
 
+fn any_sex() -> SexKey {
+    SexKey::Any
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub enum SexKey {
     F,
@@ -162,6 +166,9 @@ pub struct AdjustmentBand {
 #[derive(Clone, Debug, Deserialize)]
 pub struct McvRow {
     pub population: String,
+    /// `F`, `M`, `U` or `any` (a table without the column is for any sex).
+    #[serde(default = "any_sex")]
+    pub sex: SexKey,
     pub age_from_years: f64,
     #[serde(deserialize_with = "opt_f64")]
     pub age_to_years: Option<f64>,
@@ -224,6 +231,9 @@ pub struct LoincRow {
     pub code: String,
     pub analyte: Analyte,
     pub property: String,
+    /// The unit the code implies (UCUM), used when a result gives none.
+    #[serde(default)]
+    pub unit: String,
     pub description: String,
     pub source: String,
 }
@@ -285,6 +295,7 @@ pub(crate) fn line_containing(text: &str, needle: &str) -> u64 {
 pub(crate) fn parse_guidance(
     file: &str,
     text: &str,
+    procedure: Procedure,
     problems: &mut Problems,
 ) -> Vec<GuidanceEntry> {
     let parsed: GuidanceFile = match toml::from_str(text) {
@@ -340,7 +351,7 @@ pub(crate) fn parse_guidance(
                 );
             }
         }
-        if GuidanceId::from_code(&g.id).is_none() {
+        if GuidanceId::from_code(&g.id).is_none_or(|id| id.since() > procedure) {
             problems.push(
                 file,
                 line,
@@ -351,7 +362,7 @@ pub(crate) fn parse_guidance(
             );
         }
     }
-    for id in GuidanceId::ALL {
+    for id in GuidanceId::catalog(procedure) {
         if !parsed.guidance.iter().any(|g| g.id == id.code()) {
             problems.push(
                 file,

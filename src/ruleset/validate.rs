@@ -59,7 +59,7 @@ pub(super) fn validate_unit_aliases(
     }
 }
 
-pub(super) fn validate_units(units: &[Lined<UnitRow>], p: &mut Problems) {
+pub(super) fn validate_units(units: &[Lined<UnitRow>], procedure: Procedure, p: &mut Problems) {
     let file = "units.csv";
     let mut seen = std::collections::HashSet::new();
     for u in units {
@@ -89,8 +89,12 @@ pub(super) fn validate_units(units: &[Lined<UnitRow>], p: &mut Problems) {
             p.push(file, u.line, "unit label is empty");
         }
     }
+    // Every analyte of the procedure is read; an older ruleset may leave out analytes added
+    // later (their columns are then not read).
     for a in Analyte::ALL {
-        if tables::canonical_unit_label(units, a).is_none() {
+        let listed = units.iter().any(|u| u.row.analyte == a);
+        let required = listed || procedure >= Procedure::V2026_2;
+        if required && tables::canonical_unit_label(units, a).is_none() {
             p.push(
                 file,
                 0,
@@ -136,8 +140,11 @@ pub(super) fn validate_plausibility(
         }
         ranges[a.index()] = (r.row.min, r.row.max);
     }
+    // Every analyte the ruleset reads (has units for) needs a range; an older ruleset may
+    // leave out analytes added later (their columns are then not read).
     for a in Analyte::ALL {
-        if ranges[a.index()].0.is_nan() {
+        let read = units.iter().any(|u| u.row.analyte == a);
+        if read && ranges[a.index()].0.is_nan() {
             p.push(file, 0, format!("no plausible range for {a}"));
         }
     }
@@ -146,43 +153,59 @@ pub(super) fn validate_plausibility(
 
 pub(super) fn validate_thresholds(
     rows: &[Lined<ThresholdRow>],
+    procedure: Procedure,
     p: &mut Problems,
-) -> Option<Thresholds> {
+) -> (Option<Thresholds>, Option<Thresholds2026_2>) {
     let file = "thresholds.csv";
+    let wants_2026_2 = procedure >= Procedure::V2026_2;
+    let known = |id: &str| {
+        THRESHOLD_IDS
+            .iter()
+            .chain(if wants_2026_2 { THRESHOLD_IDS_2026_2 } else { &[] })
+            .find(|(known, _)| *known == id)
+            .map(|(_, unit)| *unit)
+    };
     let mut map = HashMap::new();
     for r in rows {
-        match THRESHOLD_IDS.iter().find(|(id, _)| *id == r.row.id) {
-            None => p.push(file, r.line, format!("unknown threshold id {:?}", r.row.id)),
-            Some((_, unit)) => {
-                if r.row.unit != *unit {
-                    p.push(
-                        file,
-                        r.line,
-                        format!(
-                            "unknown unit {:?} for {} (expected {unit:?})",
-                            r.row.unit, r.row.id
-                        ),
-                    );
-                }
-                if !r.row.value.is_finite() {
-                    p.push(file, r.line, format!("{} is not a finite number", r.row.id));
-                }
-                if map.insert(r.row.id.clone(), r.row.value).is_some() {
-                    p.push(
-                        file,
-                        r.line,
-                        format!("threshold {} appears twice", r.row.id),
-                    );
-                }
-            }
+        let Some(unit) = known(&r.row.id) else {
+            p.push(file, r.line, format!("unknown threshold id {:?}", r.row.id));
+            continue;
+        };
+        if r.row.unit != unit {
+            p.push(
+                file,
+                r.line,
+                format!(
+                    "unknown unit {:?} for {} (expected {unit:?})",
+                    r.row.unit, r.row.id
+                ),
+            );
+        }
+        if !r.row.value.is_finite() {
+            p.push(file, r.line, format!("{} is not a finite number", r.row.id));
+        }
+        if map.insert(r.row.id.clone(), r.row.value).is_some() {
+            p.push(
+                file,
+                r.line,
+                format!("threshold {} appears twice", r.row.id),
+            );
         }
     }
-    for (id, _) in THRESHOLD_IDS {
+    let required = THRESHOLD_IDS
+        .iter()
+        .chain(if wants_2026_2 { THRESHOLD_IDS_2026_2 } else { &[] });
+    for (id, _) in required {
         if !map.contains_key(*id) {
             p.push(file, 0, format!("missing threshold {id}"));
         }
     }
-    Thresholds::from_map(&map)
+    let v2 = if wants_2026_2 {
+        Thresholds2026_2::from_map(&map)
+    } else {
+        None
+    };
+    (Thresholds::from_map(&map), v2)
 }
 
 pub(super) fn validate_hb(
@@ -254,11 +277,19 @@ pub(super) fn validate_mcv(rows: &[Lined<McvRow>], start: f64, p: &mut Problems)
             p.push(file, r.line, "mcv_low must be below mcv_high");
         }
     }
-    let spans = rows
-        .iter()
-        .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
-        .collect();
-    check_coverage(file, "MCV ranges", start, spans, p);
+    // Each sex's rows (its own and `any`) cover every age once.
+    for (sex, what) in [
+        (SexKey::F, "MCV ranges (female)"),
+        (SexKey::M, "MCV ranges (male)"),
+        (SexKey::U, "MCV ranges (sex unknown)"),
+    ] {
+        let spans = rows
+            .iter()
+            .filter(|r| r.row.sex == sex || r.row.sex == SexKey::Any)
+            .map(|r| (r.line, r.row.age_from_years, r.row.age_to_years))
+            .collect();
+        check_coverage(file, what, start, spans, p);
+    }
 }
 
 pub(super) fn validate_ferritin(rows: &[Lined<FerritinRow>], start: f64, p: &mut Problems) {
