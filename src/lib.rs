@@ -10,7 +10,6 @@
 pub mod analyte;
 pub mod cell;
 pub mod cli;
-pub mod commands;
 pub mod error;
 pub mod guidance;
 pub mod impact;
