@@ -12,7 +12,6 @@ pub mod cell;
 pub mod cli;
 pub mod error;
 pub mod guidance;
-pub mod impact;
 pub mod ingest;
 pub mod numfmt;
 pub mod panel;

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anemia_engine::cli::{Cli, Command, RangesAction, TextFormat};
 use anemia_engine::error::{ConfigError, RunError};
-use anemia_engine::impact::{self, ImpactError};
 use anemia_engine::ingest::Input;
 use anemia_engine::pipeline;
 use anemia_engine::qa::diff::{self, DiffError};
 use anemia_engine::qa::explain::{self, PanelSelector};
+use anemia_engine::qa::impact::{self, ImpactError};
 use anemia_engine::qa::{ranges, rules_cmd};
 use anemia_engine::report::OutputFormat;
 use anemia_engine::ruleset::Ruleset;

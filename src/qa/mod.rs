@@ -8,9 +8,12 @@
 //!   `render.rs` its text form);
 //! - [`diff`]: `anemia-engine diff`, two result files compared panel by panel (`diff/mod.rs`
 //!   matches them; `model.rs` holds the report, `read.rs` the CSV, NDJSON and Parquet
-//!   readers, `text.rs` the printed report, `changes.rs` the `-o` CSV of changed panels).
+//!   readers, `text.rs` the printed report, `changes.rs` the `-o` CSV of changed panels);
+//! - [`impact`]: `classify --compare-ruleset`, the same inputs classified with two rulesets
+//!   and the results compared with [`diff`].
 
 pub mod diff;
 pub mod explain;
+pub mod impact;
 pub mod ranges;
 pub mod rules_cmd;
