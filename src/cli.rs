@@ -199,7 +199,7 @@ impl ClassifyArgs {
         }
         let inputs = expand_inputs(&self.inputs)?;
         if self.compare_ruleset.is_some() {
-            crate::impact::check_inputs(&inputs)?;
+            crate::qa::impact::check_inputs(&inputs)?;
         }
         Ok(ClassifyOptions {
             inputs,

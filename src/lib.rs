@@ -10,15 +10,13 @@
 pub mod analyte;
 pub mod cell;
 pub mod cli;
-pub mod commands;
-pub mod diff;
 pub mod error;
 pub mod guidance;
-pub mod impact;
 pub mod ingest;
 pub mod numfmt;
 pub mod panel;
 pub mod pipeline;
+pub mod qa;
 pub mod report;
 pub mod rules;
 pub mod ruleset;

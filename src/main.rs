@@ -4,12 +4,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anemia_engine::cli::{Cli, Command, RangesAction, TextFormat};
-use anemia_engine::commands::{self, PanelSelector};
-use anemia_engine::diff::{self, DiffError};
 use anemia_engine::error::{ConfigError, RunError};
-use anemia_engine::impact::{self, ImpactError};
 use anemia_engine::ingest::Input;
 use anemia_engine::pipeline;
+use anemia_engine::qa::diff::{self, DiffError};
+use anemia_engine::qa::explain::{self, PanelSelector};
+use anemia_engine::qa::impact::{self, ImpactError};
+use anemia_engine::qa::{ranges, rules_cmd};
 use anemia_engine::report::OutputFormat;
 use anemia_engine::ruleset::Ruleset;
 use clap::Parser;
@@ -127,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
                 }
             };
             let ingest = args.ingest(&rs)?;
-            let text = commands::explain(
+            let text = explain::explain(
                 &Input::parse(&args.input),
                 &selector,
                 &rs,
@@ -139,7 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Rules(args) => {
             let rs = load_ruleset(args.ruleset.as_deref())?;
-            print(&commands::rules_command(
+            print(&rules_cmd::rules_command(
                 &rs,
                 args.id.as_deref(),
                 args.format == TextFormat::Json,
@@ -179,7 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
             RangesAction::Show { ruleset } => {
                 let rs = load_ruleset(ruleset.as_deref())?;
-                print(&commands::ranges_show(&rs))?;
+                print(&ranges::ranges_show(&rs))?;
                 Ok(Exit::Ok)
             }
         },

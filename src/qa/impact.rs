@@ -1,6 +1,6 @@
 //! Ruleset-change impact (`classify --ruleset NEW_DIR --compare-ruleset OLD_DIR`): the same
 //! inputs classified with both rulesets, and the two results compared panel by panel with
-//! [`crate::diff`], before a local change is deployed.
+//! [`crate::qa::diff`], before a local change is deployed.
 //!
 //! The NEW run is the real run: its output, rejects and summary go where the options say.
 //! The OLD run writes into a temporary directory that is removed afterwards. When the NEW
@@ -10,10 +10,10 @@ use std::io::Write;
 
 use thiserror::Error;
 
-use crate::diff::{self, DiffError, DiffReport};
 use crate::error::{ConfigError, RunError};
 use crate::ingest::Input;
 use crate::pipeline::{self, ClassifyOptions, Progress};
+use crate::qa::diff::{self, DiffError, DiffReport};
 use crate::report::summary::Summary;
 use crate::report::OutputFormat;
 use crate::ruleset::{Ruleset, RulesetOrigin};

@@ -1,0 +1,62 @@
+//! The `diff -o` file: one CSV row per changed panel, in NEW's order.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::model::{DiffError, DiffReport, EVIDENCE_SEPARATOR};
+use crate::report::neutralise;
+
+/// Columns of the `-o` file of changed panels.
+pub const CHANGES_COLUMNS: [&str; 8] = [
+    "patient_id",
+    "specimen_id",
+    "old_classification",
+    "new_classification",
+    "flags_gained",
+    "flags_lost",
+    "old_evidence",
+    "new_evidence",
+];
+
+impl DiffReport {
+    /// appears only when complete.
+    pub fn write_changes_csv(&self, path: &Path) -> Result<(), DiffError> {
+        let write_err = |message: String| DiffError::Write {
+            path: path.display().to_string(),
+            message,
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".anemia-engine-diff.")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| write_err(e.to_string()))?;
+        {
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
+            w.write_record(CHANGES_COLUMNS)
+                .map_err(|e| write_err(e.to_string()))?;
+            for c in &self.changed {
+                let record = [
+                    c.key.patient_id.clone(),
+                    c.key.specimen_id.clone(),
+                    c.old_classification().to_string(),
+                    c.new_classification().to_string(),
+                    c.flags_gained().join(";"),
+                    c.flags_lost().join(";"),
+                    c.old_evidence.join(EVIDENCE_SEPARATOR),
+                    c.new_evidence.join(EVIDENCE_SEPARATOR),
+                ];
+                w.write_record(record.iter().map(|f| neutralise(f).into_owned()))
+                    .map_err(|e| write_err(e.to_string()))?;
+            }
+            let mut inner = w.into_inner().map_err(|e| write_err(e.to_string()))?;
+            inner.flush().map_err(|e| write_err(e.to_string()))?;
+        }
+        tmp.persist(path)
+            .map(|_| ())
+            .map_err(|e| write_err(e.error.to_string()))
+    }
+}
