@@ -56,20 +56,30 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
     );
     match id {
         // 2026.2: with every iron deficiency, whatever the label.
-        G::IronOral => if c.v2 { deficient } else { iron_label(o.classification) },
+        G::IronOral => {
+            if c.v2 {
+                deficient
+            } else {
+                iron_label(o.classification)
+            }
+        }
         G::IronIv => iv_iron(&c),
         G::IronDuration => deficient,
         G::IronSource => deficient && adult_from(t.adult_age_years) && !(c.v2 && c.pregnant),
-        G::IronSourceChild => {
-            c.v2 && deficient && !c.pregnant && !adult_from(t.adult_age_years)
-        }
+        G::IronSourceChild => c.v2 && deficient && !c.pregnant && !adult_from(t.adult_age_years),
         G::IronPregnancy => c.v2 && deficient && c.pregnant,
         G::IronCkd => o.has_flag(Flag::CkdIronTrialCriteria),
         G::IronOverloadWorkup => c.v2 && o.has_flag(Flag::IronOverloadPattern),
         // 2026.2: treat the disease when one is named, else find the cause.
         G::InflammationTreatUnderlying => inflammation_label && (!c.v2 || chronic_named(&c)),
         G::InflammationFindCause => c.v2 && inflammation_label && !chronic_named(&c),
-        G::B12FolateReplace => if c.v2 { o.b12_folate_deficient } else { b12_label(o.classification) },
+        G::B12FolateReplace => {
+            if c.v2 {
+                o.b12_folate_deficient
+            } else {
+                b12_label(o.classification)
+            }
+        }
         G::SevereTransfusion => o.has_flag(Flag::SevereAnemiaTransfusionThreshold),
         G::ThalassemiaAvoidEmpiricIron => {
             o.classification == Label::ThalassemiaTraitSuspected
@@ -79,7 +89,10 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
             o.has_flag(Flag::HemolysisPattern) || o.has_flag(Flag::Reticulocytosis)
         }
         G::OtherWorkup => {
-            c.v2 && matches!(o.classification, Label::AnemiaOther | Label::AnemiaIndeterminate)
+            c.v2 && matches!(
+                o.classification,
+                Label::AnemiaOther | Label::AnemiaIndeterminate
+            )
         }
         G::ContextSickleCell => c.v2 && panel.has_condition(Condition::SickleCellDisease),
         G::BackPainSickleCellCrisis => o.has_flag(Flag::SickleCellBackPain),
@@ -97,8 +110,7 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
         // 2026.2: a very high ESR alone calls for it in adults only.
         G::BackPainMyelomaWorkup => {
             o.has_flag(Flag::MyelomaScreenSuggested)
-                || (o.has_flag(Flag::VeryHighEsr)
-                    && (!c.v2 || adult_from(t.myeloma_min_age_years)))
+                || (o.has_flag(Flag::VeryHighEsr) && (!c.v2 || adult_from(t.myeloma_min_age_years)))
         }
         G::ContextRheumatoidArthritis => panel.has_condition(Condition::RheumatoidArthritis),
         G::ContextAnkylosingSpondylitis => panel.has_condition(Condition::AnkylosingSpondylitis),
@@ -136,8 +148,7 @@ fn b12_label(label: Label) -> bool {
 
 /// A chronic inflammatory condition of clinical_lists.csv is named.
 fn chronic_named(c: &Context) -> bool {
-    c.rs
-        .lists
+    c.rs.lists
         .chronic_inflammatory
         .iter()
         .any(|x| c.panel.has_condition(*x))
@@ -153,12 +164,11 @@ fn iv_iron(c: &Context) -> bool {
     } else {
         o.classification == Label::MixedIronDeficiencyAndInflammation
     };
-    let listed = c
-        .rs
-        .lists
-        .iv_iron_conditions
-        .iter()
-        .any(|x| c.panel.has_condition(*x));
+    let listed =
+        c.rs.lists
+            .iv_iron_conditions
+            .iter()
+            .any(|x| c.panel.has_condition(*x));
     mixed
         || (c.iron_deficient && o.severity == Some(Severity::Severe))
         || o.has_flag(Flag::IronDeficiencyHfCriteria)

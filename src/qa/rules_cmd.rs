@@ -59,23 +59,32 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, ConfigError> {
     serde_json::to_string_pretty(value).map_err(|e| ConfigError::Usage(e.to_string()))
 }
 
+/// The flags the ruleset's procedure raises.
+fn flags_of(rs: &Ruleset) -> impl Iterator<Item = Flag> + '_ {
+    Flag::ALL.into_iter().filter(|f| {
+        registry::rule_for_flag(*f).is_some_and(|r| registry::since(r.id) <= rs.procedure)
+    })
+}
+
 /// Every rule, flag and guidance entry.
 fn list_all(rs: &Ruleset, json: bool) -> Result<String, ConfigError> {
     if json {
         let listing = Listing {
             ruleset_version: &rs.version,
-            rules: registry::rules().map(|r| r.view(rs)).collect(),
-            flags: Flag::ALL.iter().map(|f| flag_info(*f, rs)).collect(),
+            rules: registry::rules_for(rs.procedure)
+                .map(|r| r.view(rs))
+                .collect(),
+            flags: flags_of(rs).map(|f| flag_info(f, rs)).collect(),
             guidance: &rs.guidance,
         };
         return to_json(&listing);
     }
     let mut s = format!("Ruleset {}\n\nRULES\n", rs.version);
-    for r in registry::rules() {
-        s.push_str(&format!("  {:<11} {}  [{}]\n", r.id, r.title, r.citation));
+    for r in registry::rules_for(rs.procedure) {
+        s.push_str(&format!("  {:<13} {}  [{}]\n", r.id, r.title, r.citation));
     }
     s.push_str("\nFLAGS\n");
-    for f in Flag::ALL {
+    for f in flags_of(rs) {
         s.push_str(&format!("  {:<37} raised by {}\n", f.code(), flag_rule(f)));
     }
     s.push_str("\nGUIDANCE\n");

@@ -401,11 +401,12 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
         reasons.push("iron deficiency (NSAIDs cause GI blood loss)".to_string());
     } else if v2.is_some()
         && f.anemia.anemia == Some(true)
-        && matches!(f.iron.status, IronStatus::Unknown | IronStatus::Indeterminate)
+        && matches!(
+            f.iron.status,
+            IronStatus::Unknown | IronStatus::Indeterminate
+        )
     {
-        reasons.push(
-            "anemia of unestablished cause (GI blood loss not excluded)".to_string(),
-        );
+        reasons.push("anemia of unestablished cause (GI blood loss not excluded)".to_string());
     }
     if let Some(egfr) = input.measure(Analyte::Egfr) {
         if egfr.below(t.nsaid_egfr_below) == Some(true) {

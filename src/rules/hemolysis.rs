@@ -119,8 +119,7 @@ pub(crate) fn evaluate(
     let all_markers = measured == 3;
     if !abnormal.is_empty() {
         trail.note(RuleId::Hemolysis002, abnormal.join(", "));
-    } else if inflammation.counts_as_present() && input.measure(Analyte::Haptoglobin).is_some()
-    {
+    } else if inflammation.counts_as_present() && input.measure(Analyte::Haptoglobin).is_some() {
         trail.note(
             RuleId::Hemolysis002,
             "haptoglobin not low, but inflammation raises it: haemolysis not excluded".into(),

@@ -222,7 +222,8 @@ pub(crate) fn evaluate(
     let row = input
         .rs
         .ferritin_row(input.lookup_age, anemia.anemia == Some(true));
-    let heart_failure = super::iron_context::heart_failure(input, ferritin, tsat, inflammation, trail);
+    let heart_failure =
+        super::iron_context::heart_failure(input, ferritin, tsat, inflammation, trail);
     let decided = match (ferritin, row) {
         _ if heart_failure.is_some() => heart_failure,
         (Some(ferritin), Some(row)) => {

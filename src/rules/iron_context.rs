@@ -72,7 +72,10 @@ pub(crate) fn heart_failure(
         return None;
     }
     let f = ferritin?;
-    let (low, high) = (t2.hf_ferritin_deficient_below, t2.hf_ferritin_tsat_band_upper);
+    let (low, high) = (
+        t2.hf_ferritin_deficient_below,
+        t2.hf_ferritin_tsat_band_upper,
+    );
     let deficient = if inflammation.counts_as_present() {
         IronStatus::DeficientWithInflammation
     } else {
@@ -118,7 +121,10 @@ pub(crate) fn heart_failure(
     }
     trail.note(
         RuleId::Iron009,
-        format!("heart failure, {why}: {} (ESC definition)", deficient.code()),
+        format!(
+            "heart failure, {why}: {} (ESC definition)",
+            deficient.code()
+        ),
     );
     Some(deficient)
 }

@@ -65,7 +65,10 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> MorphologyFindin
             .zip(input.measure(Analyte::Rbc))
             .and_then(|(mcv, rbc)| super::iron::ratio(mcv, rbc)),
     };
-    let Some(row) = input.rs.mcv_row(input.lookup_age, super::sex_key(input.sex)) else {
+    let Some(row) = input
+        .rs
+        .mcv_row(input.lookup_age, super::sex_key(input.sex))
+    else {
         return finding;
     };
     let (low, high) = (row.mcv_low, row.mcv_high);

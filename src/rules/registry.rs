@@ -3,7 +3,7 @@
 //! rules` and `explain` print from here.
 
 use crate::ruleset::Ruleset;
-use crate::vocab::{Flag, RuleId};
+use crate::vocab::{Flag, Procedure, RuleId};
 
 /// Metadata of one rule.
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +71,26 @@ const FAMILIES: [&[RuleMeta]; 11] = [
 /// Every rule, sorted by id.
 pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
     FAMILIES.iter().flat_map(|family| family.iter())
+}
+
+/// The first procedure that has a rule (the rules 2026.2 added run only from it on).
+pub fn since(id: RuleId) -> Procedure {
+    use RuleId as R;
+    match id {
+        R::Flag011
+        | R::Flag012
+        | R::Hemolysis001
+        | R::Hemolysis002
+        | R::Hemolysis003
+        | R::Iron009
+        | R::Iron010 => Procedure::V2026_2,
+        _ => Procedure::V2026_1,
+    }
+}
+
+/// The rules a ruleset's procedure runs, sorted by id.
+pub fn rules_for(procedure: Procedure) -> impl Iterator<Item = &'static RuleMeta> {
+    rules().filter(move |r| since(r.id) <= procedure)
 }
 
 /// Looks a rule up by its id.

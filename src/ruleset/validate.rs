@@ -161,7 +161,11 @@ pub(super) fn validate_thresholds(
     let known = |id: &str| {
         THRESHOLD_IDS
             .iter()
-            .chain(if wants_2026_2 { THRESHOLD_IDS_2026_2 } else { &[] })
+            .chain(if wants_2026_2 {
+                THRESHOLD_IDS_2026_2
+            } else {
+                &[]
+            })
             .find(|(known, _)| *known == id)
             .map(|(_, unit)| *unit)
     };
@@ -192,9 +196,11 @@ pub(super) fn validate_thresholds(
             );
         }
     }
-    let required = THRESHOLD_IDS
-        .iter()
-        .chain(if wants_2026_2 { THRESHOLD_IDS_2026_2 } else { &[] });
+    let required = THRESHOLD_IDS.iter().chain(if wants_2026_2 {
+        THRESHOLD_IDS_2026_2
+    } else {
+        &[]
+    });
     for (id, _) in required {
         if !map.contains_key(*id) {
             p.push(file, 0, format!("missing threshold {id}"));

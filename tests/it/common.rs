@@ -104,7 +104,7 @@ pub fn classify_csv(input: &Path, extra: &[&str]) -> (Output, Vec<csv::StringRec
 // ---------------------------------------------------------------------------------------
 
 /// Output columns in the order interface.md lists them.
-pub const SPEC_COLUMNS: [&str; 40] = [
+pub const SPEC_COLUMNS: [&str; 44] = [
     "patient_id",
     "specimen_id",
     "collected_at",
@@ -117,6 +117,7 @@ pub const SPEC_COLUMNS: [&str; 40] = [
     "mchc_g_dl",
     "rdw_pct",
     "retic_pct",
+    "retic_abs_10e9_l",
     "ret_he_pg",
     "ferritin_ug_l",
     "iron_ug_dl",
@@ -127,6 +128,9 @@ pub const SPEC_COLUMNS: [&str; 40] = [
     "crp_mg_l",
     "esr_mm_h",
     "agp_g_l",
+    "ldh_u_l",
+    "haptoglobin_g_l",
+    "bilirubin_mg_dl",
     "b12_pg_ml",
     "folate_ng_ml",
     "calcium_mg_dl",
@@ -166,6 +170,21 @@ pub fn snapshot_settings() -> insta::Settings {
     // The checksum changes with every ruleset edit; tests assert it against the embedded one.
     st.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[CHECKSUM]");
     st
+}
+
+/// The 2026.1 ruleset directory: the known-answer corpus and the rule-family tests pin the
+/// 2026.1 procedure with it (the embedded default is 2026.2).
+pub fn ruleset_2026_1_dir() -> String {
+    root()
+        .join("reference-ranges/2026.1")
+        .to_str()
+        .expect("utf8 path")
+        .to_string()
+}
+
+pub fn ruleset_2026_1() -> anemia_engine::ruleset::Ruleset {
+    anemia_engine::ruleset::Ruleset::from_dir(&root().join("reference-ranges/2026.1"))
+        .expect("ruleset 2026.1")
 }
 
 pub fn embedded_checksum() -> String {

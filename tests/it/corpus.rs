@@ -28,7 +28,9 @@ fn by_specimen(
 
 #[test]
 fn every_corpus_panel_matches_its_expected_classification() {
-    let (out, records) = classify_csv(&fixture("cases.csv"), &[]);
+    // The corpus pins ruleset 2026.1; what 2026.2 changes in it is pinned below.
+    let r1 = crate::common::ruleset_2026_1_dir();
+    let (out, records) = classify_csv(&fixture("cases.csv"), &["--ruleset", &r1]);
     assert!(
         out.status.success(),
         "{}",
@@ -89,15 +91,17 @@ fn every_corpus_panel_matches_its_expected_classification() {
 
 #[test]
 fn corpus_covers_every_label_and_flag_at_least_twice() {
-    let mut expected =
-        csv::Reader::from_path(fixture("cases.expected.csv")).expect("expected file");
     let mut labels: HashMap<String, usize> = HashMap::new();
     let mut flags: HashMap<String, usize> = HashMap::new();
-    for rec in expected.deserialize::<HashMap<String, String>>() {
-        let rec = rec.expect("record");
-        *labels.entry(rec["classification"].clone()).or_default() += 1;
-        for f in rec["flags"].split(';').filter(|f| !f.is_empty()) {
-            *flags.entry(f.to_string()).or_default() += 1;
+    // The 2026.1 corpus and the 2026.2 vignettes together.
+    for file in ["cases.expected.csv", "cases_2026_2.expected.csv"] {
+        let mut expected = csv::Reader::from_path(fixture(file)).expect("expected file");
+        for rec in expected.deserialize::<HashMap<String, String>>() {
+            let rec = rec.expect("record");
+            *labels.entry(rec["classification"].clone()).or_default() += 1;
+            for f in rec["flags"].split(';').filter(|f| !f.is_empty()) {
+                *flags.entry(f.to_string()).or_default() += 1;
+            }
         }
     }
     for l in anemia_engine::vocab::Label::ALL {
@@ -300,4 +304,122 @@ fn bundled_example_covers_every_label_and_flag_and_balances() {
     ] {
         assert_eq!(s["rejected_by_reason"][reason], 1, "{reason}");
     }
+}
+
+/// Output rows of a classify run by specimen id.
+fn run_by_specimen(input: &str, extra: &[&str]) -> HashMap<String, HashMap<String, String>> {
+    let (out, records) = classify_csv(&fixture(input), extra);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    by_specimen(&records).1
+}
+
+fn list(cell: &str) -> Vec<&str> {
+    cell.split(';').filter(|x| !x.is_empty()).collect()
+}
+
+/// The 2026.2 vignettes (written from clinical-rules.md 2026.2, each with the clause it
+/// tests in `why`) under the embedded default ruleset.
+#[test]
+fn every_2026_2_vignette_matches_its_expected_decisions_and_guidance() {
+    let rows = run_by_specimen("cases_2026_2.csv", &[]);
+    let mut expected =
+        csv::Reader::from_path(fixture("cases_2026_2.expected.csv")).expect("expected file");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rec in expected.deserialize::<HashMap<String, String>>() {
+        let exp = rec.expect("record");
+        let id = &exp["specimen_id"];
+        let Some(got) = rows.get(id) else {
+            failures.push(format!("{id}: not in the output"));
+            continue;
+        };
+        checked += 1;
+        for col in [
+            "anemia",
+            "hb_threshold_g_dl",
+            "severity",
+            "morphology",
+            "inflammation",
+            "iron_status",
+            "classification",
+            "flags",
+        ] {
+            if got[col] != exp[col] {
+                failures.push(format!(
+                    "{id} {col}: expected {:?}, got {:?}",
+                    exp[col], got[col]
+                ));
+            }
+        }
+        let guidance = list(&got["guidance"]);
+        for g in list(&exp["guidance_must"]) {
+            if !guidance.contains(&g) {
+                failures.push(format!("{id}: guidance {g} missing"));
+            }
+        }
+        for g in list(&exp["guidance_must_not"]) {
+            if guidance.contains(&g) {
+                failures.push(format!("{id}: guidance {g} must not attach"));
+            }
+        }
+        let tests = list(&got["recommended_tests"]);
+        for t in list(&exp["tests_must"]) {
+            if !tests.contains(&t) {
+                failures.push(format!("{id}: test {t} not recommended"));
+            }
+        }
+        if !failures.is_empty() && failures.last().is_some_and(|f| f.starts_with(id.as_str())) {
+            failures.push(format!("   why: {}", exp["why"]));
+        }
+    }
+    assert!(checked >= 40, "only {checked} vignettes");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every 2026.1 corpus panel under both rulesets: exactly the differences clinical rules
+/// §10 predicts (tests/fixtures/corpus_2026_1_to_2026_2.csv, derived by hand), no others.
+#[test]
+fn ruleset_2026_2_changes_the_2026_1_corpus_exactly_as_section_10_predicts() {
+    let r1 = crate::common::ruleset_2026_1_dir();
+    let old = run_by_specimen("cases.csv", &["--ruleset", &r1]);
+    let new = run_by_specimen("cases.csv", &[]);
+    let columns = [
+        "anemia",
+        "hb_threshold_g_dl",
+        "severity",
+        "inflammation",
+        "iron_status",
+        "classification",
+        "flags",
+    ];
+    let mut actual = std::collections::BTreeMap::new();
+    for (id, o) in &old {
+        for col in columns {
+            if o[col] != new[id][col] {
+                actual.insert(
+                    (id.clone(), col.to_string()),
+                    (o[col].clone(), new[id][col].clone()),
+                );
+            }
+        }
+    }
+    let mut predicted = std::collections::BTreeMap::new();
+    let mut file =
+        csv::Reader::from_path(fixture("corpus_2026_1_to_2026_2.csv")).expect("prediction file");
+    for rec in file.deserialize::<HashMap<String, String>>() {
+        let r = rec.expect("record");
+        predicted.insert(
+            (r["specimen_id"].clone(), r["column"].clone()),
+            (r["old"].clone(), r["new"].clone()),
+        );
+    }
+    assert!(!predicted.is_empty());
+    assert_eq!(
+        actual, predicted,
+        "2026.1 -> 2026.2 differences on the corpus"
+    );
 }

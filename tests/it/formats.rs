@@ -109,7 +109,7 @@ fn corpus_parquet_output() {
         .collect();
     assert_eq!(
         kv.get("anemia_engine.ruleset_version"),
-        Some(&Some("2026.1".to_string()))
+        Some(&Some("2026.2".to_string()))
     );
     assert_eq!(
         kv.get("anemia_engine.ruleset_checksum"),

@@ -104,9 +104,18 @@ const EXPLAINED: [(&str, &str); 12] = [
 
 #[test]
 fn explain_one_panel_of_each_label_as_text_and_json() {
+    // The labels of the 2026.1 corpus, explained under the ruleset it was written for.
     let cases = fixture("cases.csv");
+    let r1 = crate::common::ruleset_2026_1_dir();
     for (label, specimen) in EXPLAINED {
-        let o = engine(&["explain", path_str(&cases), "--specimen", specimen]);
+        let o = engine(&[
+            "explain",
+            path_str(&cases),
+            "--specimen",
+            specimen,
+            "--ruleset",
+            &r1,
+        ]);
         assert_eq!(o.status.code(), Some(0), "{specimen}: {}", stderr(&o));
         let text = stdout(&o);
         assert!(
@@ -122,6 +131,8 @@ fn explain_one_panel_of_each_label_as_text_and_json() {
             specimen,
             "--format",
             "json",
+            "--ruleset",
+            &r1,
         ]);
         assert_eq!(o.status.code(), Some(0), "{specimen}: {}", stderr(&o));
         let json: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("explain JSON");
@@ -335,7 +346,11 @@ fn diff_of_two_ruleset_runs_shows_the_known_transitions() {
     let crp10 = ruleset_copy("2026.1-crp10", &[CRP_EDIT]);
     let old = dir.path().join("old.csv");
     let new = dir.path().join("new.parquet");
-    classify_to(&cases, &old, &[]);
+    classify_to(
+        &cases,
+        &old,
+        &["--ruleset", &crate::common::ruleset_2026_1_dir()],
+    );
     classify_to(&cases, &new, &["--ruleset", path_str(crp10.path())]);
     let changes = dir.path().join("changes.csv");
     let o = engine(&[

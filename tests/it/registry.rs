@@ -80,6 +80,7 @@ fn every_rule_id_in_evidence_is_a_declared_rule() {
     for (name, input) in [
         ("corpus", fixture("cases.csv")),
         ("si_units", fixture("qa_explain.csv")),
+        ("vignettes_2026_2", fixture("cases_2026_2.csv")),
         ("generated", export.clone()),
     ] {
         let out = dir.path().join(format!("{name}.csv"));

@@ -16,7 +16,7 @@ fn rules(args: &[&str]) -> String {
 #[test]
 fn rules_listing() {
     let text = rules(&[]);
-    assert!(text.starts_with("Ruleset 2026.1\n"));
+    assert!(text.starts_with("Ruleset 2026.2\n"));
     for section in ["\nRULES\n", "\nFLAGS\n", "\nGUIDANCE\n"] {
         assert!(text.contains(section), "{section}");
     }

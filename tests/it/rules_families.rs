@@ -20,7 +20,7 @@ use anemia_engine::vocab::{Condition, Medication};
 
 fn ruleset() -> &'static Ruleset {
     static RS: OnceLock<Ruleset> = OnceLock::new();
-    RS.get_or_init(|| Ruleset::embedded().expect("embedded ruleset"))
+    RS.get_or_init(crate::common::ruleset_2026_1)
 }
 
 /// A panel under construction; starts as a woman of 30 with an unremarkable panel (not

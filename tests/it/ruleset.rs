@@ -45,16 +45,18 @@ fn hb_cutoffs_cover_every_age_exactly_once_for_each_sex_and_pregnancy_state() {
         }
     }
     for age in ages() {
-        assert_eq!(
-            rs.mcv
-                .iter()
-                .filter(
-                    |r| age >= r.row.age_from_years && r.row.age_to_years.is_none_or(|to| age < to)
-                )
-                .count(),
-            1,
-            "MCV age {age}"
-        );
+        for sex in [SexKey::F, SexKey::M, SexKey::U] {
+            assert_eq!(
+                rs.mcv
+                    .iter()
+                    .filter(|r| (r.row.sex == sex || r.row.sex == SexKey::Any)
+                        && age >= r.row.age_from_years
+                        && r.row.age_to_years.is_none_or(|to| age < to))
+                    .count(),
+                1,
+                "MCV sex {sex:?} age {age}"
+            );
+        }
         for anemic in [true, false] {
             assert!(rs.ferritin_row(age, anemic).is_some(), "ferritin age {age}");
         }

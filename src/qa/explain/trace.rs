@@ -146,7 +146,7 @@ impl<'a> Trace<'a> {
             conversions: conversions(p, rs),
             hb_cutoff: hb_cutoff(p, o),
             steps: steps(o),
-            rules_without_evidence: registry::rules()
+            rules_without_evidence: registry::rules_for(rs.procedure)
                 .map(|r| r.id)
                 .filter(|id| o.evidence_of(*id).next().is_none())
                 .map(|id| id.code())
