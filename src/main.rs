@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use anemia_engine::cli::{Cli, Command, RangesAction, TextFormat};
 use anemia_engine::error::{ConfigError, RunError};
 use anemia_engine::ingest::Input;
-use anemia_engine::pipeline;
+use anemia_engine::messages::Messages;
 use anemia_engine::qa::diff::{self, DiffError};
 use anemia_engine::qa::explain::{self, PanelSelector};
 use anemia_engine::qa::impact::{self, ImpactError};
 use anemia_engine::qa::{ranges, rules_cmd};
 use anemia_engine::report::OutputFormat;
 use anemia_engine::ruleset::Ruleset;
+use anemia_engine::run;
 use clap::Parser;
 
 /// The engine allocates many short strings per row (evidence, rendered cells); mimalloc
@@ -59,6 +60,21 @@ fn main() -> ExitCode {
     ExitCode::from(code as u8)
 }
 
+/// The library's messages, on stderr.
+struct Stderr;
+
+impl Messages for Stderr {
+    fn warn(&self, line: &str) {
+        eprintln!("{line}");
+    }
+    fn info(&self, line: &str) {
+        eprintln!("{line}");
+    }
+    fn report(&self, text: &str) {
+        eprint!("{text}");
+    }
+}
+
 fn load_ruleset(dir: Option<&std::path::Path>) -> Result<Ruleset, ConfigError> {
     Ok(match dir {
         Some(d) => Ruleset::from_dir(d)?,
@@ -82,17 +98,22 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             let opts = args.resolve(&rs)?;
             let (summary, impact_report) = match &args.compare_ruleset {
                 None => (
-                    pipeline::classify(&opts, &rs, Box::new(std::io::stdout()))?,
+                    run::classify(&opts, &rs, Box::new(std::io::stdout()), &Stderr)?,
                     None,
                 ),
                 Some(old_dir) => {
                     let old = Ruleset::from_dir(old_dir).map_err(ConfigError::from)?;
-                    let impact =
-                        impact::classify_and_compare(&opts, &rs, &old, Box::new(std::io::stdout()))
-                            .map_err(|e| match e {
-                                ImpactError::Run(e) => anyhow::Error::from(e),
-                                ImpactError::Diff(e) => anyhow::Error::from(e),
-                            })?;
+                    let impact = impact::classify_and_compare(
+                        &opts,
+                        &rs,
+                        &old,
+                        Box::new(std::io::stdout()),
+                        &Stderr,
+                    )
+                    .map_err(|e| match e {
+                        ImpactError::Run(e) => anyhow::Error::from(e),
+                        ImpactError::Diff(e) => anyhow::Error::from(e),
+                    })?;
                     let report = impact.to_text();
                     (impact.summary, Some(report))
                 }
