@@ -11,6 +11,7 @@
 //! through a [`messages::Messages`] sink the caller provides, never on stderr itself.
 
 pub mod analyte;
+pub mod app;
 pub mod cell;
 pub mod cli;
 pub mod error;
