@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::ConfigError;
 use crate::ingest::{self, IngestOptions, Input, Mapping};
-use crate::pipeline::{ClassifyOptions, Progress, DEFAULT_BATCH_ROWS};
 use crate::report::OutputFormat;
 use crate::ruleset::Ruleset;
+use crate::run::{ClassifyOptions, Progress, DEFAULT_BATCH_ROWS};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -75,8 +75,10 @@ pub enum RunError {
         line: u64,
         message: String,
     },
-    #[error("writing {path}: {message}")]
-    Write { path: String, message: String },
+    /// A writer failed. The io error is kept whole (a closed pipe is `BrokenPipe`); its
+    /// message is part of this one, so it is not chained as a separate cause.
+    #[error("writing {path}: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 impl RunError {

@@ -6,18 +6,23 @@
 //! 3. [`rules`] evaluates each panel (pure functions) into labels, flags, tests and evidence;
 //! 4. [`guidance`] attaches the clinician guidance the panel's results call for;
 //! 5. [`report`] writes CSV, Parquet or NDJSON, the rejects file and the summary.
+//!
+//! [`run`] drives these steps for `classify`; the library tells the user about a run
+//! through a [`messages::Messages`] sink the caller provides, never on stderr itself.
 
 pub mod analyte;
+pub mod app;
 pub mod cell;
 pub mod cli;
 pub mod error;
 pub mod guidance;
 pub mod ingest;
+pub mod messages;
 pub mod numfmt;
 pub mod panel;
-pub mod pipeline;
 pub mod qa;
 pub mod report;
 pub mod rules;
 pub mod ruleset;
+pub mod run;
 pub mod vocab;

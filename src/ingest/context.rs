@@ -1,7 +1,9 @@
-//! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes).
+//! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes),
+//! and the one reader that fills a panel's context from them for both layouts.
 
 use crate::cell::parse_number;
-use crate::panel::{BackPain, Pregnancy, Sex};
+use crate::ingest::header::Column;
+use crate::panel::{BackPain, Panel, Pregnancy, Sex};
 use crate::vocab::{Condition, Medication};
 
 pub fn sex(raw: &str) -> Sex {
@@ -159,6 +161,61 @@ pub fn age(
         }
     }
     (None, note)
+}
+
+/// How a layout reads the context of one panel.
+pub(crate) struct ContextSource {
+    /// Upper bound of a valid age (ruleset `age_valid_max_years`).
+    pub max_age: f64,
+    pub decimal_comma: bool,
+    /// Whether an age may be derived from `birth_date` when `collected_at` is blank. The wide
+    /// layout derives one only when the export has a `collected_at` column; the long layout
+    /// always tries (a blank collection date then yields the "no valid age" note).
+    pub collection_date_column: bool,
+}
+
+impl ContextSource {
+    /// Fills the context fields of `panel`. `cell` gives a column's trimmed, non-blank value
+    /// for this panel, or None.
+    pub(crate) fn read_into<'a>(
+        &self,
+        panel: &mut Panel,
+        cell: impl Fn(&Column) -> Option<&'a str>,
+    ) {
+        panel.collected_at = cell(&Column::CollectedAt).unwrap_or("").to_string();
+        panel.sex_raw = cell(&Column::Sex).unwrap_or("").to_string();
+        panel.sex = sex(&panel.sex_raw);
+        let (age_years, note) = age(
+            cell(&Column::AgeYears),
+            cell(&Column::BirthDate),
+            self.collection_date_column
+                .then_some(panel.collected_at.as_str()),
+            self.max_age,
+            self.decimal_comma,
+        );
+        panel.age_years = age_years;
+        panel.age_note = note;
+        panel.pregnancy = pregnancy(cell(&Column::Pregnant).unwrap_or(""));
+        panel.altitude_m =
+            cell(&Column::Altitude).and_then(|r| parse_number(r, self.decimal_comma));
+        panel.cigarettes_per_day = cell(&Column::Cigarettes)
+            .and_then(|r| parse_number(r, self.decimal_comma))
+            .filter(|c| *c >= 0.0);
+        panel.smoker = cell(&Column::Smoker).and_then(yes_no);
+        panel.back_pain = back_pain(cell(&Column::BackPain).unwrap_or(""));
+        let mut unknown = Vec::new();
+        conditions(
+            cell(&Column::Conditions).unwrap_or(""),
+            &mut panel.conditions,
+            &mut unknown,
+        );
+        medications(
+            cell(&Column::Medications).unwrap_or(""),
+            &mut panel.medications,
+            &mut unknown,
+        );
+        panel.unknown_codes = unknown;
+    }
 }
 
 #[cfg(test)]

@@ -98,81 +98,16 @@ pub fn resolve_header(
     let mut columns = Vec::with_capacity(names.len());
     let mut ignored = Vec::new();
     for name in &names {
-        let key = name.to_ascii_lowercase();
-        if let Some(target) = mapping.and_then(|m| m.header(name)) {
-            match target {
-                HeaderTarget::Analyte {
-                    analyte,
-                    unit,
-                    factor,
-                } => columns.push(Column::Analyte {
-                    analyte: *analyte,
-                    unit: unit.clone(),
-                    factor: *factor,
-                }),
-                HeaderTarget::Ignore => {
-                    ignored.push((name.clone(), "ignored by the mapping file".to_string()));
-                    columns.push(Column::Ignored);
-                }
-            }
-        } else if let Some(c) = context_column(&key) {
-            columns.push(c);
-        } else if let Some((analyte, suffix)) = split_analyte(&key) {
-            match ruleset.unit(analyte, suffix) {
-                Some(u) => columns.push(Column::Analyte {
-                    analyte,
-                    unit: u.unit.clone(),
-                    factor: u.factor,
-                }),
-                None => {
-                    let accepted: Vec<&str> = ruleset
-                        .units
-                        .iter()
-                        .filter(|u| u.row.analyte == analyte)
-                        .map(|u| u.row.suffix.as_str())
-                        .collect();
-                    ignored.push((
-                        name.clone(),
-                        format!(
-                            "looks like {analyte} but unit suffix {suffix:?} is not known (accepted: {}); rename the column or map it with --mapping",
-                            accepted.join(", ")
-                        ),
-                    ));
-                    columns.push(Column::Ignored);
-                }
-            }
-        } else {
-            ignored.push((name.clone(), "not a known column; ignored".to_string()));
-            columns.push(Column::Ignored);
+        let (column, why_ignored) = resolve_column(name, ruleset, mapping);
+        if let Some(why) = why_ignored {
+            ignored.push((name.clone(), why));
         }
+        columns.push(column);
     }
 
-    // The same column twice, or one analyte in two columns, is ambiguous.
-    for (i, c) in columns.iter().enumerate() {
-        if *c == Column::Ignored {
-            continue;
-        }
-        for (j, d) in columns.iter().enumerate().skip(i + 1) {
-            let clash = match (c, d) {
-                (Column::Analyte { analyte: a, .. }, Column::Analyte { analyte: b, .. }) => a == b,
-                _ => c == d,
-            };
-            if clash {
-                return Err(err(format!(
-                    "columns {} and {} (columns {} and {}) both give {}; keep one, or resolve them with --mapping",
-                    names[i],
-                    names[j],
-                    i + 1,
-                    j + 1,
-                    match c {
-                        Column::Analyte { analyte, .. } => analyte.code().to_string(),
-                        _ => names[i].to_ascii_lowercase(),
-                    }
-                )));
-            }
-        }
+    if let Some(message) = clash(&names, &columns) {
+        return Err(err(message));
     }
-
     if !columns.contains(&Column::PatientId) {
         let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
         return Err(err(format!(
@@ -190,4 +125,98 @@ pub fn resolve_header(
         columns,
         ignored,
     })
+}
+
+/// What one (trimmed) column name holds: the mapping file first, then the context columns,
+/// then `<analyte>_<unit>`. An ignored column comes with why it is ignored.
+fn resolve_column(
+    name: &str,
+    ruleset: &Ruleset,
+    mapping: Option<&Mapping>,
+) -> (Column, Option<String>) {
+    if let Some(target) = mapping.and_then(|m| m.header(name)) {
+        return match target {
+            HeaderTarget::Analyte {
+                analyte,
+                unit,
+                factor,
+            } => (
+                Column::Analyte {
+                    analyte: *analyte,
+                    unit: unit.clone(),
+                    factor: *factor,
+                },
+                None,
+            ),
+            HeaderTarget::Ignore => (
+                Column::Ignored,
+                Some("ignored by the mapping file".to_string()),
+            ),
+        };
+    }
+    let key = name.to_ascii_lowercase();
+    if let Some(c) = context_column(&key) {
+        return (c, None);
+    }
+    let Some((analyte, suffix)) = split_analyte(&key) else {
+        return (
+            Column::Ignored,
+            Some("not a known column; ignored".to_string()),
+        );
+    };
+    match ruleset.unit(analyte, suffix) {
+        Some(u) => (
+            Column::Analyte {
+                analyte,
+                unit: u.unit.clone(),
+                factor: u.factor,
+            },
+            None,
+        ),
+        None => {
+            let accepted: Vec<&str> = ruleset
+                .units
+                .iter()
+                .filter(|u| u.row.analyte == analyte)
+                .map(|u| u.row.suffix.as_str())
+                .collect();
+            (
+                Column::Ignored,
+                Some(format!(
+                    "looks like {analyte} but unit suffix {suffix:?} is not known (accepted: {}); rename the column or map it with --mapping",
+                    accepted.join(", ")
+                )),
+            )
+        }
+    }
+}
+
+/// The message for the first ambiguous pair: the same column twice, or one analyte in two
+/// columns.
+fn clash(names: &[String], columns: &[Column]) -> Option<String> {
+    for (i, c) in columns.iter().enumerate() {
+        if *c == Column::Ignored {
+            continue;
+        }
+        for (j, d) in columns.iter().enumerate().skip(i + 1) {
+            let clash = match (c, d) {
+                (Column::Analyte { analyte: a, .. }, Column::Analyte { analyte: b, .. }) => a == b,
+                _ => c == d,
+            };
+            if clash {
+                return Some(format!(
+                    "columns {} and {} (columns {} and {}) both give {}; keep one, or resolve them with --mapping",
+                    names[i],
+                    names[j],
+                    i + 1,
+                    j + 1,
+                    match c {
+                        Column::Analyte { analyte, .. } => analyte.code().to_string(),
+                        _ => names[i].to_ascii_lowercase(),
+                    }
+                ));
+            }
+        }
+    }
+    None
 }

@@ -4,7 +4,7 @@
 //! The index only holds line starts not yet passed by the parser: memory stays bounded.
 
 use std::collections::VecDeque;
-use std::io::Read;
+use std::io::{BufRead, Cursor, Read};
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -58,6 +58,42 @@ pub fn next_record<R: Read>(
             message: format!("cannot read: {e}"),
         })?;
     Ok(more.then(|| record.position().map_or(0, |p| index.line_at(p.byte()))))
+}
+
+/// The csv reader of one input, continuing after its already read header line, with the
+/// index of its line starts. The header line is chained back in front so csv positions
+/// count physical lines from 1.
+pub fn csv_reader(
+    header_line: Vec<u8>,
+    rest: Box<dyn BufRead + Send>,
+    delimiter: u8,
+) -> (csv::Reader<Box<dyn Read + Send>>, LineIndex) {
+    let chained: Box<dyn Read + Send> = Box::new(Cursor::new(header_line).chain(ReadAdapter(rest)));
+    let (tracked, line_index) = LineTracked::new(chained);
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(Box::new(tracked) as Box<dyn Read + Send>);
+    (reader, line_index)
+}
+
+/// The fields of a record as text (invalid UTF-8 replaced), appended to `out`.
+pub fn fields_of(record: &csv::ByteRecord, out: &mut Vec<String>) {
+    out.extend(
+        record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned()),
+    );
+}
+
+/// Adapts a boxed `BufRead` to `Read` for chaining.
+struct ReadAdapter(Box<dyn BufRead + Send>);
+
+impl Read for ReadAdapter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
 }
 
 /// A reader that records line starts as bytes pass through it.

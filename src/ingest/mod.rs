@@ -6,6 +6,7 @@ mod header;
 pub(crate) mod lines;
 pub mod long;
 pub mod mapping;
+mod plausible;
 mod wide;
 
 use std::fs::File;

@@ -1,13 +1,14 @@
 //! Reader of the wide layout: one row per specimen, `<analyte>_<unit>` columns.
 
-use std::io::{BufRead, Cursor, Read};
+use std::io::{BufRead, Read};
 
-use crate::analyte::Analyte;
 use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
 use crate::error::RunError;
-use crate::ingest::context;
+use crate::ingest::context::ContextSource;
 use crate::ingest::header::{resolve_header, Column, HeaderMap};
+use crate::ingest::lines;
 use crate::ingest::mapping::Mapping;
+use crate::ingest::plausible;
 use crate::ingest::{read_header_line, Input, Reject, RejectReason, RowOutcome};
 use crate::panel::{Conversion, Panel};
 use crate::ruleset::Ruleset;
@@ -18,9 +19,9 @@ pub struct WideReader {
     pub name: String,
     pub header: HeaderMap,
     pub delimiter: u8,
-    decimal_comma: bool,
+    context: ContextSource,
     reader: csv::Reader<Box<dyn Read + Send>>,
-    line_index: super::lines::LineIndex,
+    line_index: lines::LineIndex,
     record: csv::ByteRecord,
     data_rows: u64,
     fields: Vec<String>,
@@ -52,27 +53,23 @@ impl WideReader {
         let delimiter = super::detect_delimiter(&header_line);
         let names = super::header_names(&name, &header_line, delimiter)?;
         let header = resolve_header(&name, &names, ruleset, mapping)?;
-
-        // Re-chain the header line so csv positions count physical lines from 1.
-        let chained: Box<dyn Read + Send> =
-            Box::new(Cursor::new(header_line).chain(ReadAdapter(buffered)));
-        let (tracked, line_index) = super::lines::LineTracked::new(chained);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(Box::new(tracked) as Box<dyn Read + Send>);
+        let (mut reader, line_index) = lines::csv_reader(header_line, buffered, delimiter);
         reader.byte_headers().map_err(|e| RunError::Read {
             file: name.clone(),
             line: 1,
             message: format!("cannot read the header: {e}"),
         })?;
+        let context = ContextSource {
+            max_age: ruleset.thresholds.age_valid_max_years,
+            decimal_comma: delimiter != b',',
+            collection_date_column: header.position(&Column::CollectedAt).is_some(),
+        };
         Ok(WideReader {
             input_index,
             name,
             header,
             delimiter,
-            decimal_comma: delimiter != b',',
+            context,
             reader,
             line_index,
             record: csv::ByteRecord::new(),
@@ -89,7 +86,7 @@ impl WideReader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         for _ in 0..max {
-            let Some(line) = super::lines::next_record(
+            let Some(line) = lines::next_record(
                 &mut self.reader,
                 &mut self.record,
                 &self.line_index,
@@ -100,11 +97,7 @@ impl WideReader {
             };
             self.data_rows += 1;
             self.fields.clear();
-            self.fields.extend(
-                self.record
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned()),
-            );
+            lines::fields_of(&self.record, &mut self.fields);
             out.push(self.row(line, ruleset));
         }
         Ok(true)
@@ -154,7 +147,35 @@ impl WideReader {
             _ => self.data_rows.to_string(),
         };
         let mut panel = Panel::new(self.input_index, line, patient_id.to_string(), specimen_id);
+        match self.read_values(ruleset, &mut panel) {
+            Ok(true) => {}
+            Ok(false) => {
+                return self.reject(
+                    line,
+                    RejectReason::NoAnalyteValues,
+                    format!(
+                        "{} line {line}: every analyte cell is blank or NA; nothing to classify",
+                        self.name
+                    ),
+                )
+            }
+            Err(message) => {
+                return self.reject(
+                    line,
+                    RejectReason::ImplausibleValue,
+                    format!("{} line {line}, {message}", self.name),
+                )
+            }
+        }
+        self.context.read_into(&mut panel, |c| {
+            self.field(c).map(str::trim).filter(|v| !v.is_empty())
+        });
+        RowOutcome::Panel(Box::new(panel))
+    }
 
+    /// Reads the analyte cells of the current row into `panel`, converted to canonical units.
+    /// Ok(false) when every analyte cell is blank; Err(message) at the first implausible value.
+    fn read_values(&self, rs: &Ruleset, panel: &mut Panel) -> Result<bool, String> {
         let mut any_value = false;
         for (i, col) in self.header.columns.iter().enumerate() {
             let Column::Analyte {
@@ -170,26 +191,17 @@ impl WideReader {
                 continue;
             }
             any_value = true;
-            let cell = match parse_cell(raw, self.decimal_comma) {
+            let cell = match parse_cell(raw, self.context.decimal_comma) {
                 Cell::Value(m) => {
-                    let value = convert(m.value, *factor);
-                    if let Some(message) = implausible(
-                        *analyte,
-                        value,
-                        m.value,
-                        &self.header.names[i],
-                        raw,
-                        ruleset,
-                    ) {
-                        return self.reject(
-                            line,
-                            RejectReason::ImplausibleValue,
-                            format!("{} line {line}, {message}", self.name),
-                        );
+                    let value = plausible::convert(m.value, *factor);
+                    let column = &self.header.names[i];
+                    if let Err(outside) = plausible::check(rs, *analyte, value) {
+                        let hint = plausible::unit_hint(rs, *analyte, m.value, column);
+                        return Err(format!("column {column}: {} {outside}{hint}", raw.trim()));
                     }
                     if *factor != 1.0 {
                         panel.conversions[analyte.index()] = Some(Conversion {
-                            column: self.header.names[i].clone(),
+                            column: column.clone(),
                             raw: raw.trim().to_string(),
                             unit: unit.clone(),
                             factor: *factor,
@@ -204,103 +216,6 @@ impl WideReader {
             };
             panel.values[analyte.index()] = cell;
         }
-        if !any_value {
-            return self.reject(
-                line,
-                RejectReason::NoAnalyteValues,
-                format!(
-                    "{} line {line}: every analyte cell is blank or NA; nothing to classify",
-                    self.name
-                ),
-            );
-        }
-
-        let get = |c: &Column| self.field(c);
-        panel.collected_at = get(&Column::CollectedAt).unwrap_or("").trim().to_string();
-        panel.sex_raw = get(&Column::Sex).unwrap_or("").trim().to_string();
-        panel.sex = context::sex(&panel.sex_raw);
-        let (age, note) = context::age(
-            get(&Column::AgeYears),
-            get(&Column::BirthDate),
-            get(&Column::CollectedAt),
-            ruleset.thresholds.age_valid_max_years,
-            self.decimal_comma,
-        );
-        panel.age_years = age;
-        panel.age_note = note;
-        panel.pregnancy = context::pregnancy(get(&Column::Pregnant).unwrap_or(""));
-        panel.altitude_m =
-            get(&Column::Altitude).and_then(|r| crate::cell::parse_number(r, self.decimal_comma));
-        panel.cigarettes_per_day = get(&Column::Cigarettes)
-            .and_then(|r| crate::cell::parse_number(r, self.decimal_comma))
-            .filter(|c| *c >= 0.0);
-        panel.smoker = get(&Column::Smoker).and_then(context::yes_no);
-        panel.back_pain = context::back_pain(get(&Column::BackPain).unwrap_or(""));
-        let mut unknown = Vec::new();
-        context::conditions(
-            get(&Column::Conditions).unwrap_or(""),
-            &mut panel.conditions,
-            &mut unknown,
-        );
-        context::medications(
-            get(&Column::Medications).unwrap_or(""),
-            &mut panel.medications,
-            &mut unknown,
-        );
-        panel.unknown_codes = unknown;
-        RowOutcome::Panel(Box::new(panel))
-    }
-}
-
-/// Converts to the canonical unit; rounding to 6 decimals removes binary noise
-/// (123 g/L * 0.1 must equal 12.3 g/dL exactly, or boundary decisions would flip).
-pub fn convert(value: f64, factor: f64) -> f64 {
-    if factor == 1.0 {
-        value
-    } else {
-        ((value * factor) * 1e6).round() / 1e6
-    }
-}
-
-/// The reject message for a value outside the plausible range, with a unit hint when
-/// another accepted unit of the analyte would make it plausible.
-fn implausible(
-    analyte: Analyte,
-    canonical: f64,
-    raw_value: f64,
-    column: &str,
-    raw: &str,
-    ruleset: &Ruleset,
-) -> Option<String> {
-    let (min, max) = ruleset.plausible_range(analyte);
-    if (min..=max).contains(&canonical) {
-        return None;
-    }
-    let unit = ruleset.canonical_unit(analyte);
-    let hint = ruleset
-        .units
-        .iter()
-        .map(|u| &u.row)
-        .filter(|u| {
-            u.analyte == analyte
-                && !column
-                    .to_ascii_lowercase()
-                    .ends_with(&format!("_{}", u.suffix))
-        })
-        .find(|u| (min..=max).contains(&convert(raw_value, u.factor)))
-        .map(|u| format!("; is this column in {}?", u.unit))
-        .unwrap_or_else(|| "; check the value and the column's unit".to_string());
-    Some(format!(
-        "column {column}: {} is outside the plausible range {min}–{max} {unit}{hint}",
-        raw.trim()
-    ))
-}
-
-/// Adapts a boxed `BufRead` to `Read` for chaining.
-pub(crate) struct ReadAdapter(pub(crate) Box<dyn BufRead + Send>);
-
-impl Read for ReadAdapter {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
+        Ok(any_value)
     }
 }

@@ -12,11 +12,12 @@ use thiserror::Error;
 
 use crate::error::{ConfigError, RunError};
 use crate::ingest::Input;
-use crate::pipeline::{self, ClassifyOptions, Progress};
+use crate::messages::Messages;
 use crate::qa::diff::{self, DiffError, DiffReport};
 use crate::report::summary::Summary;
 use crate::report::OutputFormat;
 use crate::ruleset::{Ruleset, RulesetOrigin};
+use crate::run::{self, ClassifyOptions, Progress};
 
 #[derive(Debug, Error)]
 pub enum ImpactError {
@@ -92,6 +93,7 @@ pub fn classify_and_compare(
     new: &Ruleset,
     old: &Ruleset,
     stdout: Box<dyn Write + Send>,
+    messages: &dyn Messages,
 ) -> Result<Impact, ImpactError> {
     check_inputs(&opts.inputs).map_err(RunError::from)?;
     let scratch = tempfile::Builder::new()
@@ -100,7 +102,7 @@ pub fn classify_and_compare(
         .map_err(|e| RunError::io("cannot create a temporary directory", e))?;
 
     let (summary, new_path) = match &opts.output {
-        Some(path) => (pipeline::classify(opts, new, stdout)?, path.clone()),
+        Some(path) => (run::classify(opts, new, stdout, messages)?, path.clone()),
         None => {
             let copy_path = scratch.path().join("new.csv");
             let copy = std::fs::File::create(&copy_path)
@@ -109,7 +111,10 @@ pub fn classify_and_compare(
                 first: stdout,
                 second: copy,
             };
-            (pipeline::classify(opts, new, Box::new(tee))?, copy_path)
+            (
+                run::classify(opts, new, Box::new(tee), messages)?,
+                copy_path,
+            )
         }
     };
 
@@ -124,7 +129,7 @@ pub fn classify_and_compare(
         progress: Progress::Quiet,
         ..opts.clone()
     };
-    pipeline::classify(&old_opts, old, Box::new(std::io::sink()))?;
+    run::classify(&old_opts, old, Box::new(std::io::sink()), messages)?;
 
     // Panels rejected by one ruleset only (its plausibility or unit tables changed) are
     // reported as only in OLD/NEW, even when no panel is in both.

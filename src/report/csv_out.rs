@@ -64,7 +64,7 @@ pub struct CsvRows {
 }
 
 impl CsvRows {
-    pub fn new(out: Box<dyn Write + Send>, columns: &[String]) -> Result<CsvRows, String> {
+    pub fn new(out: Box<dyn Write + Send>, columns: &[String]) -> std::io::Result<CsvRows> {
         let mut rows = CsvRows {
             out: std::io::BufWriter::with_capacity(1 << 20, out),
             record: Vec::new(),
@@ -76,7 +76,7 @@ impl CsvRows {
 }
 
 impl RowWriter for CsvRows {
-    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
+    fn write_row(&mut self, fields: Vec<Field>) -> std::io::Result<()> {
         let mut record = std::mem::take(&mut self.record);
         record.clear();
         encode_row(&fields, &mut record);
@@ -85,12 +85,12 @@ impl RowWriter for CsvRows {
         result
     }
 
-    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.out.write_all(bytes).map_err(|e| e.to_string())
+    fn write_encoded(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), String> {
-        self.out.flush().map_err(|e| e.to_string())
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

@@ -1,13 +1,15 @@
 //! Writers for the classified rows (CSV, Parquet, NDJSON), the rejects file and the summary.
 //! Report never decides: it renders what rules and guidance produced.
 
+pub mod atomic;
+pub mod columns;
 mod csv_out;
 mod ndjson;
 mod parquet;
 pub mod rejects;
 pub mod summary;
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use crate::analyte::Analyte;
 use crate::cell::Cell;
@@ -15,13 +17,14 @@ use crate::guidance;
 use crate::panel::Panel;
 use crate::rules::Outcome;
 use crate::ruleset::Ruleset;
+use crate::vocab::GuidanceId;
 
+pub use columns::{
+    column_kind, column_names, ColumnKind, DECISION_COLUMNS, THRESHOLD_DECIMALS, VALUE_DECIMALS,
+};
 pub use csv_out::neutralise;
 
-/// Decimals of canonical analyte values and `age_years` in every output.
-pub const VALUE_DECIMALS: usize = 2;
-/// Decimals of `hb_threshold_g_dl`.
-pub const THRESHOLD_DECIMALS: usize = 1;
+use columns::{CODE_SEPARATOR, TEXT_SEPARATOR};
 
 /// Output format of the classified rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -54,67 +57,11 @@ pub enum Field {
     List(Vec<String>, &'static str),
 }
 
-/// The typed kind of an output column (Parquet column types; fixed, whatever the rows).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColumnKind {
-    Text,
-    Number,
-    Bool,
-}
-
-pub fn column_kind(name: &str) -> ColumnKind {
-    match name {
-        "age_years" | "hb_threshold_g_dl" => ColumnKind::Number,
-        "anemia" => ColumnKind::Bool,
-        _ => ColumnKind::Text,
-    }
-}
-
-/// The columns that carry the engine's decisions for a panel, in output order (a change in
-/// any of them is a changed result; `diff` compares these).
-pub const DECISION_COLUMNS: [&str; 10] = [
-    "anemia",
-    "hb_threshold_g_dl",
-    "severity",
-    "morphology",
-    "inflammation",
-    "iron_status",
-    "classification",
-    "flags",
-    "recommended_tests",
-    "guidance",
-];
-
-/// Column names, in output order.
-pub fn column_names(with_guidance_text: bool) -> Vec<String> {
-    let mut cols: Vec<String> = [
-        "patient_id",
-        "specimen_id",
-        "collected_at",
-        "sex",
-        "age_years",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    cols.extend(Analyte::ALL.iter().map(|a| a.canonical_column()));
-    cols.extend(
-        DECISION_COLUMNS
-            .iter()
-            .chain(&["evidence", "ruleset_version", "ruleset_checksum"])
-            .map(|s| s.to_string()),
-    );
-    if with_guidance_text {
-        cols.push("guidance_text".to_string());
-    }
-    cols
-}
-
 /// Renders one classified panel into output fields (same order as [`column_names`]).
 pub fn render_row(
     panel: &Panel,
     outcome: &Outcome,
-    guidance_ids: &[crate::vocab::GuidanceId],
+    guidance_ids: &[GuidanceId],
     rs: &Ruleset,
     with_guidance_text: bool,
 ) -> Vec<Field> {
@@ -141,7 +88,7 @@ pub fn render_row(
     f.push(Field::Text(outcome.classification.code().to_string()));
     f.push(Field::List(
         outcome.flags.iter().map(|x| x.code().to_string()).collect(),
-        ";",
+        CODE_SEPARATOR,
     ));
     f.push(Field::List(
         outcome
@@ -149,15 +96,15 @@ pub fn render_row(
             .iter()
             .map(|x| x.code().to_string())
             .collect(),
-        ";",
+        CODE_SEPARATOR,
     ));
     f.push(Field::List(
         guidance_ids.iter().map(|s| s.to_string()).collect(),
-        ";",
+        CODE_SEPARATOR,
     ));
     f.push(Field::List(
         outcome.evidence.iter().map(|e| e.to_string()).collect(),
-        " | ",
+        TEXT_SEPARATOR,
     ));
     f.push(Field::Text(rs.version.clone()));
     f.push(Field::Text(rs.checksum.clone()));
@@ -167,7 +114,7 @@ pub fn render_row(
                 .iter()
                 .map(|id| guidance::render_text(*id, outcome, rs))
                 .collect(),
-            " | ",
+            TEXT_SEPARATOR,
         ));
     }
     f
@@ -185,11 +132,11 @@ pub fn fixed(x: f64, decimals: usize) -> String {
 
 /// A sink for classified rows.
 pub trait RowWriter {
-    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String>;
+    fn write_row(&mut self, fields: Vec<Field>) -> io::Result<()>;
     /// Writes rows already encoded by this format's [`Encoder`].
-    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String>;
+    fn write_encoded(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Flushes and closes; returns nothing written after this.
-    fn finish(self: Box<Self>) -> Result<(), String>;
+    fn finish(self: Box<Self>) -> io::Result<()>;
 }
 
 /// Encodes rows to bytes independently of the sink, so rows can be encoded on several
@@ -203,7 +150,7 @@ pub enum Encoder {
 
 impl Encoder {
     /// Appends the encoded row to `out`; false when the format does not encode rows (Parquet).
-    pub fn encode(&self, fields: &[Field], out: &mut Vec<u8>) -> Result<bool, String> {
+    pub fn encode(&self, fields: &[Field], out: &mut Vec<u8>) -> io::Result<bool> {
         match self {
             Encoder::Csv => {
                 csv_out::encode_row(fields, out);
@@ -224,7 +171,7 @@ pub fn writer(
     out: Box<dyn Write + Send>,
     columns: Vec<String>,
     metadata: Vec<(String, String)>,
-) -> Result<(Box<dyn RowWriter>, Encoder), String> {
+) -> io::Result<(Box<dyn RowWriter>, Encoder)> {
     Ok(match format {
         OutputFormat::Csv => (
             Box::new(csv_out::CsvRows::new(out, &columns)?),
@@ -239,4 +186,43 @@ pub fn writer(
             Encoder::Buffered,
         ),
     })
+}
+
+/// A csv crate error as an io error, keeping the kind of an underlying io error (a closed
+/// pipe stays `BrokenPipe`) and the csv error's message.
+pub(crate) fn csv_io(e: csv::Error) -> io::Error {
+    let kind = match e.kind() {
+        csv::ErrorKind::Io(inner) => inner.kind(),
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::columns::{value_type, ValueType};
+    use super::*;
+
+    /// Every rendered field has the type, decimals and separator the column table gives.
+    #[test]
+    fn rendered_rows_follow_the_column_table() {
+        let rs = Ruleset::embedded().unwrap();
+        let panel = Panel::new(0, 2, "P1".into(), "S1".into());
+        let outcome = crate::rules::evaluate(&panel, &rs);
+        let fields = render_row(&panel, &outcome, &[GuidanceId::ALL[0]], &rs, true);
+        let names = column_names(true);
+        assert_eq!(fields.len(), names.len());
+        for (name, field) in names.iter().zip(&fields) {
+            match (value_type(name), field) {
+                (ValueType::Text, Field::Text(_)) | (ValueType::Bool, Field::Bool(_)) => {}
+                (ValueType::Number { decimals }, Field::Number(_, d)) => {
+                    assert_eq!(decimals, *d, "{name}")
+                }
+                (ValueType::List { separator }, Field::List(_, s)) => {
+                    assert_eq!(separator, *s, "{name}")
+                }
+                (t, f) => panic!("{name}: table says {t:?}, rendered {f:?}"),
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! NDJSON output: one object per panel, keys in column order, lists as arrays.
 
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 
 use serde_json::{Map, Number, Value};
 
@@ -35,28 +35,28 @@ fn value(f: &Field) -> Value {
 }
 
 /// Appends one JSON object line, keys in column order.
-pub fn encode_row(columns: &[String], fields: &[Field], out: &mut Vec<u8>) -> Result<(), String> {
+pub fn encode_row(columns: &[String], fields: &[Field], out: &mut Vec<u8>) -> io::Result<()> {
     let mut map = Map::with_capacity(fields.len());
     for (name, f) in columns.iter().zip(fields) {
         map.insert(name.clone(), value(f));
     }
-    serde_json::to_writer(&mut *out, &Value::Object(map)).map_err(|e| e.to_string())?;
+    serde_json::to_writer(&mut *out, &Value::Object(map))?;
     out.push(b'\n');
     Ok(())
 }
 
 impl RowWriter for NdjsonRows {
-    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
+    fn write_row(&mut self, fields: Vec<Field>) -> io::Result<()> {
         let mut buf = Vec::new();
         encode_row(&self.columns, &fields, &mut buf)?;
         self.write_encoded(&buf)
     }
 
-    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.out.write_all(bytes).map_err(|e| e.to_string())
+    fn write_encoded(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), String> {
-        self.out.flush().map_err(|e| e.to_string())
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
     }
 }

@@ -2,7 +2,7 @@
 //! as one row group, so memory stays bounded. The ruleset version and checksum go into the
 //! file's key-value metadata.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use polars::io::parquet::write::{BatchedWriter, KeyValueMetadata, ParquetWriter};
 use polars::prelude::*;
@@ -35,7 +35,7 @@ impl ParquetRows {
         out: Box<dyn Write + Send>,
         columns: Vec<String>,
         metadata: Vec<(String, String)>,
-    ) -> Result<ParquetRows, String> {
+    ) -> io::Result<ParquetRows> {
         let columns = columns
             .into_iter()
             .map(|name| {
@@ -56,7 +56,7 @@ impl ParquetRows {
     }
 
     /// Takes the buffered columns as a frame (types fixed by column name, whatever the rows).
-    fn frame(&mut self) -> Result<DataFrame, String> {
+    fn frame(&mut self) -> io::Result<DataFrame> {
         let mut cols: Vec<Column> = Vec::with_capacity(self.columns.len());
         for (name, buf) in self.columns.iter_mut() {
             let name = PlSmallStr::from(name.as_str());
@@ -68,10 +68,10 @@ impl ParquetRows {
             cols.push(series.into());
         }
         self.rows = 0;
-        DataFrame::new_infer_height(cols).map_err(|e| e.to_string())
+        DataFrame::new_infer_height(cols).map_err(polars_io)
     }
 
-    fn flush(&mut self) -> Result<(), String> {
+    fn flush(&mut self) -> io::Result<()> {
         if self.rows == 0 && self.writer.is_some() {
             return Ok(());
         }
@@ -81,19 +81,19 @@ impl ParquetRows {
                 let w = ParquetWriter::new(out)
                     .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
                     .batched(df.schema())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(polars_io)?;
                 self.writer = Some(w);
             }
         }
         if let Some(w) = self.writer.as_mut() {
-            w.write_batch(&df).map_err(|e| e.to_string())?;
+            w.write_batch(&df).map_err(polars_io)?;
         }
         Ok(())
     }
 }
 
 impl RowWriter for ParquetRows {
-    fn write_row(&mut self, fields: Vec<Field>) -> Result<(), String> {
+    fn write_row(&mut self, fields: Vec<Field>) -> io::Result<()> {
         for ((_, buf), field) in self.columns.iter_mut().zip(fields) {
             match (buf, field) {
                 (ColumnBuf::Number(v), Field::Number(x, d)) => {
@@ -116,15 +116,27 @@ impl RowWriter for ParquetRows {
         Ok(())
     }
 
-    fn write_encoded(&mut self, _bytes: &[u8]) -> Result<(), String> {
-        Err("Parquet rows are buffered as typed columns, not encoded bytes".to_string())
+    fn write_encoded(&mut self, _bytes: &[u8]) -> io::Result<()> {
+        Err(io::Error::other(
+            "Parquet rows are buffered as typed columns, not encoded bytes",
+        ))
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), String> {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.flush()?;
         match self.writer.take() {
-            Some(w) => w.finish().map(|_| ()).map_err(|e| e.to_string()),
+            Some(w) => w.finish().map(|_| ()).map_err(polars_io),
             None => Ok(()),
         }
     }
+}
+
+/// A polars error as an io error, keeping the kind of an underlying io error (a closed pipe
+/// stays `BrokenPipe`) and polars' message.
+fn polars_io(e: PolarsError) -> io::Error {
+    let kind = match &e {
+        PolarsError::IO { error, .. } => error.kind(),
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e.to_string())
 }

@@ -1,8 +1,8 @@
 //! The rejects file: every row that could not be used, where it was and what to do.
 
-use std::io::Write;
+use std::io::{self, Write};
 
-use super::neutralise;
+use super::{csv_io, neutralise};
 use crate::ingest::Reject;
 
 pub const REJECT_COLUMNS: [&str; 5] = ["source", "line", "reason_code", "message", "raw"];
@@ -12,24 +12,22 @@ pub struct RejectsWriter {
 }
 
 impl RejectsWriter {
-    pub fn new(out: Box<dyn Write + Send>) -> Result<RejectsWriter, String> {
+    pub fn new(out: Box<dyn Write + Send>) -> io::Result<RejectsWriter> {
         let mut writer = csv::Writer::from_writer(out);
-        writer
-            .write_record(REJECT_COLUMNS)
-            .map_err(|e| e.to_string())?;
+        writer.write_record(REJECT_COLUMNS).map_err(csv_io)?;
         Ok(RejectsWriter { writer })
     }
 
-    pub fn write(&mut self, source: &str, r: &Reject) -> Result<(), String> {
+    pub fn write(&mut self, source: &str, r: &Reject) -> io::Result<()> {
         let line = r.line.to_string();
         let fields = [source, &line, r.reason.code(), &r.message, &r.raw];
         self.writer
             .write_record(fields.iter().map(|f| neutralise(f).into_owned()))
-            .map_err(|e| e.to_string())
+            .map_err(csv_io)
     }
 
-    pub fn finish(self) -> Result<(), String> {
-        let mut inner = self.writer.into_inner().map_err(|e| e.to_string())?;
-        inner.flush().map_err(|e| e.to_string())
+    pub fn finish(self) -> io::Result<()> {
+        let mut inner = self.writer.into_inner().map_err(|e| e.into_error())?;
+        inner.flush()
     }
 }

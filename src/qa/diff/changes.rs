@@ -1,9 +1,10 @@
 //! The `diff -o` file: one CSV row per changed panel, in NEW's order.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::model::{DiffError, DiffReport, EVIDENCE_SEPARATOR};
+use crate::report::atomic::AtomicOutputs;
 use crate::report::neutralise;
 
 /// Columns of the `-o` file of changed panels.
@@ -19,44 +20,39 @@ pub const CHANGES_COLUMNS: [&str; 8] = [
 ];
 
 impl DiffReport {
-    /// appears only when complete.
+    /// Writes the changed panels as CSV ([`CHANGES_COLUMNS`]), in NEW's order, through
+    /// [`AtomicOutputs`] like `classify`'s outputs: the file appears only when complete.
     pub fn write_changes_csv(&self, path: &Path) -> Result<(), DiffError> {
         let write_err = |message: String| DiffError::Write {
             path: path.display().to_string(),
             message,
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(".anemia-engine-diff.")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
+        let mut outputs = AtomicOutputs::new();
+        let file = outputs
+            .create(path)
+            .map_err(|e| write_err(e.source.to_string()))?;
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(CHANGES_COLUMNS)
             .map_err(|e| write_err(e.to_string()))?;
-        {
-            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
-            w.write_record(CHANGES_COLUMNS)
+        for c in &self.changed {
+            let record = [
+                c.key.patient_id.clone(),
+                c.key.specimen_id.clone(),
+                c.old_classification().to_string(),
+                c.new_classification().to_string(),
+                c.flags_gained().join(";"),
+                c.flags_lost().join(";"),
+                c.old_evidence.join(EVIDENCE_SEPARATOR),
+                c.new_evidence.join(EVIDENCE_SEPARATOR),
+            ];
+            w.write_record(record.iter().map(|f| neutralise(f).into_owned()))
                 .map_err(|e| write_err(e.to_string()))?;
-            for c in &self.changed {
-                let record = [
-                    c.key.patient_id.clone(),
-                    c.key.specimen_id.clone(),
-                    c.old_classification().to_string(),
-                    c.new_classification().to_string(),
-                    c.flags_gained().join(";"),
-                    c.flags_lost().join(";"),
-                    c.old_evidence.join(EVIDENCE_SEPARATOR),
-                    c.new_evidence.join(EVIDENCE_SEPARATOR),
-                ];
-                w.write_record(record.iter().map(|f| neutralise(f).into_owned()))
-                    .map_err(|e| write_err(e.to_string()))?;
-            }
-            let mut inner = w.into_inner().map_err(|e| write_err(e.to_string()))?;
-            inner.flush().map_err(|e| write_err(e.to_string()))?;
         }
-        tmp.persist(path)
-            .map(|_| ())
-            .map_err(|e| write_err(e.error.to_string()))
+        let mut inner = w.into_inner().map_err(|e| write_err(e.to_string()))?;
+        inner.flush().map_err(|e| write_err(e.to_string()))?;
+        drop(inner);
+        outputs
+            .commit()
+            .map_err(|e| write_err(e.source.to_string()))
     }
 }

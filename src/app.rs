@@ -1,0 +1,224 @@
+//! The commands of the binary, as a library function: [`run`] takes parsed arguments, runs
+//! the command and returns its [`ExitStatus`], or an [`Error`] that knows its own. The
+//! binary only parses, calls [`run`], prints an error with its causes and exits.
+//!
+//! Command text (explain, rules, diff, ranges) goes to stdout; messages for the user go
+//! to the [`Messages`] sink the caller passes.
+
+use std::io::Write;
+
+use thiserror::Error;
+
+use crate::cli::{
+    ClassifyArgs, Cli, Command, DiffArgs, ExplainArgs, RangesAction, RulesArgs, TextFormat,
+};
+use crate::error::{ConfigError, RunError};
+use crate::ingest::Input;
+use crate::messages::Messages;
+use crate::qa::diff::{self, DiffError};
+use crate::qa::explain::{self, PanelSelector};
+use crate::qa::impact::{self, ImpactError};
+use crate::qa::{ranges, rules_cmd};
+use crate::report::OutputFormat;
+use crate::ruleset::Ruleset;
+
+/// The process exit status of a command (interface contract: scripts and tests rely on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: completed; every input row is in the output or the rejects file.
+    Ok = 0,
+    /// 1: runtime failure (I/O, unreadable input, files that cannot be compared); nothing
+    /// partial left at OUT.
+    Failure = 1,
+    /// 2: usage or configuration error, detected before any row is processed.
+    Config = 2,
+    /// 3: completed, `--strict` given, and rows were rejected.
+    StrictRejects = 3,
+}
+
+impl ExitStatus {
+    /// The numeric process exit code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Any error of a command, with the exit status it maps to. Each variant displays (and
+/// chains causes) exactly as the error it wraps.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+    /// Writing a command's text to stdout failed (other than a closed pipe).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The rows read are not all accounted for: an engine defect, never an input problem.
+    #[error("the row ledger does not balance (read {read} != classified {classified} + rejected {rejected})")]
+    Ledger {
+        read: u64,
+        classified: u64,
+        rejected: u64,
+    },
+}
+
+impl From<ImpactError> for Error {
+    /// The impact error's own cause is reported, as a plain run or diff error.
+    fn from(e: ImpactError) -> Error {
+        match e {
+            ImpactError::Run(e) => Error::Run(e),
+            ImpactError::Diff(e) => Error::Diff(e),
+        }
+    }
+}
+
+impl Error {
+    /// The exit status this error ends the process with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Config(_) | Error::Run(RunError::Config(_)) => ExitStatus::Config,
+            // An unknown result-file extension is a usage error; files that cannot be
+            // compared (missing key columns, duplicated keys) are a runtime failure.
+            Error::Diff(DiffError::Usage(_)) => ExitStatus::Config,
+            Error::Run(_) | Error::Diff(_) | Error::Io(_) | Error::Ledger { .. } => {
+                ExitStatus::Failure
+            }
+        }
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli, messages: &dyn Messages) -> Result<ExitStatus, Error> {
+    match cli.command {
+        Command::Classify(args) => classify(&args, messages),
+        Command::Explain(args) => explain(&args),
+        Command::Rules(args) => rules(&args),
+        Command::Diff(args) => diff(&args),
+        Command::Ranges { action } => ranges(action),
+    }
+}
+
+fn load_ruleset(dir: Option<&std::path::Path>) -> Result<Ruleset, ConfigError> {
+    Ok(match dir {
+        Some(d) => Ruleset::from_dir(d)?,
+        None => Ruleset::embedded()?,
+    })
+}
+
+/// Writes a command's text to stdout.
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, Error> {
+    let rs = load_ruleset(args.ruleset.as_deref())?;
+    let opts = args.resolve(&rs)?;
+    let stdout = Box::new(std::io::stdout());
+    let (summary, impact_report) = match &args.compare_ruleset {
+        None => (crate::run::classify(&opts, &rs, stdout, messages)?, None),
+        Some(old_dir) => {
+            let old = Ruleset::from_dir(old_dir).map_err(ConfigError::from)?;
+            let impact = impact::classify_and_compare(&opts, &rs, &old, stdout, messages)?;
+            let report = impact.to_text();
+            (impact.summary, Some(report))
+        }
+    };
+    if !args.quiet {
+        messages.report(&summary.to_text());
+    }
+    // The impact report is what --compare-ruleset asks for: printed even with --quiet.
+    if let Some(report) = impact_report {
+        messages.report(&format!("\n{report}"));
+    }
+    if !summary.ledger_balanced {
+        return Err(Error::Ledger {
+            read: summary.rows_read,
+            classified: summary.classified,
+            rejected: summary.rejected,
+        });
+    }
+    Ok(if args.strict && summary.rejected > 0 {
+        ExitStatus::StrictRejects
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+fn explain(args: &ExplainArgs) -> Result<ExitStatus, Error> {
+    let rs = load_ruleset(args.ruleset.as_deref())?;
+    let selector = match (&args.specimen, args.row) {
+        (Some(s), _) => PanelSelector::Specimen(s.clone()),
+        (None, Some(n)) => PanelSelector::Row(n),
+        (None, None) => {
+            return Err(ConfigError::Usage("give --specimen ID or --row N".into()).into())
+        }
+    };
+    let ingest = args.ingest(&rs)?;
+    let text = explain::explain(
+        &Input::parse(&args.input),
+        &selector,
+        &rs,
+        &ingest,
+        args.format == TextFormat::Json,
+    )?;
+    print(&text)?;
+    Ok(ExitStatus::Ok)
+}
+
+fn rules(args: &RulesArgs) -> Result<ExitStatus, Error> {
+    let rs = load_ruleset(args.ruleset.as_deref())?;
+    print(&rules_cmd::rules_command(
+        &rs,
+        args.id.as_deref(),
+        args.format == TextFormat::Json,
+    )?)?;
+    Ok(ExitStatus::Ok)
+}
+
+fn diff(args: &DiffArgs) -> Result<ExitStatus, Error> {
+    if let Some(out) = &args.output {
+        if OutputFormat::from_path(out) != Some(OutputFormat::Csv) {
+            return Err(ConfigError::Usage(format!(
+                "diff -o {}: the changed panels are written as CSV; name the file .csv",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    let report = diff::compare(&args.old, &args.new)?;
+    if let Some(out) = &args.output {
+        report.write_changes_csv(out)?;
+    }
+    print(&report.to_text())?;
+    Ok(ExitStatus::Ok)
+}
+
+fn ranges(action: RangesAction) -> Result<ExitStatus, Error> {
+    match action {
+        RangesAction::Check { dir } => {
+            let rs = load_ruleset(dir.as_deref())?;
+            print(&format!(
+                "ruleset {} ({}) is valid: {} hb rows, {} thresholds, {} guidance entries, checksum {}\n",
+                rs.version,
+                rs.origin,
+                rs.hb_cutoffs.len(),
+                rs.threshold_rows.len(),
+                rs.guidance.len(),
+                rs.checksum
+            ))?;
+        }
+        RangesAction::Show { ruleset } => {
+            let rs = load_ruleset(ruleset.as_deref())?;
+            print(&ranges::ranges_show(&rs))?;
+        }
+    }
+    Ok(ExitStatus::Ok)
+}

@@ -1,0 +1,372 @@
+//! Reader of the long layout (one row per result, as LIS systems export): test codes
+//! (LOINC or mapped local codes), unit strings, corrections and duplicates, and assembly of
+//! results into panels around each haemoglobin result.
+//!
+//! Assembly needs all results of a patient, so a long input is read whole before its
+//! panels are emitted; memory grows with the number of results in the file.
+
+mod assemble;
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+
+use crate::analyte::Analyte;
+use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
+use crate::error::{ConfigError, RunError};
+use crate::ingest::context;
+use crate::ingest::header::{context_column, Column};
+use crate::ingest::lines;
+use crate::ingest::mapping::{known_units, CodeTarget, Mapping};
+use crate::ingest::{plausible, Reject, RejectReason, RowOutcome};
+use crate::panel::Conversion;
+use crate::ruleset::Ruleset;
+use assemble::Events;
+
+/// Columns of the long layout besides the shared context columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum LongColumn {
+    TestCode,
+    Value,
+    Unit,
+    Status,
+    ResultTime,
+}
+
+fn long_column(name: &str) -> Option<LongColumn> {
+    Some(match name {
+        "test_code" => LongColumn::TestCode,
+        "value" => LongColumn::Value,
+        "unit" => LongColumn::Unit,
+        "status" => LongColumn::Status,
+        "result_time" => LongColumn::ResultTime,
+        _ => return None,
+    })
+}
+
+/// Does this header name the long layout (`test_code` and `value` columns)?
+pub fn is_long_header(names: &[String]) -> bool {
+    let has = |n: &str| names.iter().any(|h| h.trim().eq_ignore_ascii_case(n));
+    has("test_code") && has("value")
+}
+
+/// One accepted result.
+struct LongResult {
+    line: u64,
+    fields: Vec<String>,
+    patient: String,
+    specimen: String,
+    collected: Option<i64>,
+    analyte: Analyte,
+    cell: Cell,
+    conversion: Option<Conversion>,
+    corrected: bool,
+    result_time: Option<i64>,
+}
+
+/// Streams the outcomes of one long input.
+pub struct LongReader {
+    pub input_index: usize,
+    pub name: String,
+    pub delimiter: u8,
+    pub ignored: Vec<(String, String)>,
+    decimal_comma: bool,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    line_index: lines::LineIndex,
+    context_cols: Vec<(Column, usize)>,
+    cols: HashMap<LongColumn, usize>,
+    n_fields: usize,
+    window_seconds: f64,
+    mapping: Option<Mapping>,
+    pending: VecDeque<RowOutcome>,
+    loaded: bool,
+}
+
+impl LongReader {
+    /// Continues from a header line already read; checks the required columns.
+    pub(crate) fn from_header(
+        input_index: usize,
+        opened: super::OpenedInput,
+        mapping: Option<&Mapping>,
+        window_days: f64,
+    ) -> Result<LongReader, RunError> {
+        let super::OpenedInput {
+            name,
+            buffered,
+            header_line,
+            names,
+            delimiter,
+        } = opened;
+        let mut cols = HashMap::new();
+        let mut context_cols = Vec::new();
+        let mut ignored = Vec::new();
+        for (i, raw) in names.iter().enumerate() {
+            let key = raw.trim().to_ascii_lowercase();
+            if let Some(c) = long_column(&key) {
+                if cols.insert(c, i).is_some() {
+                    return Err(dup(&name, raw));
+                }
+            } else if let Some(c) = context_column(&key) {
+                if context_cols.iter().any(|(d, _)| *d == c) {
+                    return Err(dup(&name, raw));
+                }
+                context_cols.push((c, i));
+            } else {
+                ignored.push((
+                    raw.trim().to_string(),
+                    "not a column of the long layout; ignored".to_string(),
+                ));
+            }
+        }
+        let has_ctx = |c: &Column| context_cols.iter().any(|(d, _)| d == c);
+        let mut missing: Vec<&str> = Vec::new();
+        if !has_ctx(&Column::PatientId) {
+            missing.push("patient_id");
+        }
+        if !has_ctx(&Column::SpecimenId) {
+            missing.push("specimen_id");
+        }
+        for (c, n) in [
+            (LongColumn::TestCode, "test_code"),
+            (LongColumn::Value, "value"),
+            (LongColumn::Unit, "unit"),
+        ] {
+            if !cols.contains_key(&c) {
+                missing.push(n);
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ConfigError::Input {
+                file: name,
+                message: format!(
+                    "long layout without column(s) {}; the long layout needs patient_id, specimen_id, collected_at, test_code, value, unit",
+                    missing.join(", ")
+                ),
+            }
+            .into());
+        }
+        let (reader, line_index) = lines::csv_reader(header_line, buffered, delimiter);
+        Ok(LongReader {
+            input_index,
+            name,
+            delimiter,
+            ignored,
+            decimal_comma: delimiter != b',',
+            reader,
+            line_index,
+            context_cols,
+            cols,
+            n_fields: names.len(),
+            window_seconds: window_days * 86_400.0,
+            mapping: mapping.cloned(),
+            pending: VecDeque::new(),
+            loaded: false,
+        })
+    }
+
+    /// Emits up to `max` outcomes; the first call reads and assembles the whole input.
+    pub fn next_batch(
+        &mut self,
+        max: usize,
+        rs: &Ruleset,
+        out: &mut Vec<RowOutcome>,
+    ) -> Result<bool, RunError> {
+        if !self.loaded {
+            self.load(rs)?;
+            self.loaded = true;
+        }
+        for _ in 0..max {
+            match self.pending.pop_front() {
+                Some(o) => out.push(o),
+                None => return Ok(false),
+            }
+        }
+        Ok(!self.pending.is_empty())
+    }
+
+    fn ctx<'f>(&self, fields: &'f [String], c: &Column) -> Option<&'f str> {
+        self.context_cols
+            .iter()
+            .find(|(d, _)| d == c)
+            .and_then(|(_, i)| fields.get(*i))
+            .map(String::as_str)
+    }
+
+    fn col<'f>(&self, fields: &'f [String], c: LongColumn) -> Option<&'f str> {
+        self.cols
+            .get(&c)
+            .and_then(|i| fields.get(*i))
+            .map(String::as_str)
+    }
+
+    fn reject(
+        &self,
+        line: u64,
+        fields: &[String],
+        reason: RejectReason,
+        message: String,
+    ) -> (u64, RowOutcome) {
+        (
+            line,
+            RowOutcome::Reject(Reject {
+                input: self.input_index,
+                line,
+                reason,
+                message: format!("{} line {line}: {message}", self.name),
+                raw: fields.join(&char::from(self.delimiter).to_string()),
+            }),
+        )
+    }
+
+    fn load(&mut self, rs: &Ruleset) -> Result<(), RunError> {
+        let mut events: Events = Vec::new();
+        let mut results: Vec<LongResult> = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        let mut data_rows = 0u64;
+        while let Some(line) =
+            lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
+        {
+            data_rows += 1;
+            let mut fields = Vec::with_capacity(self.n_fields);
+            lines::fields_of(&record, &mut fields);
+            match self.parse_result(line, data_rows, fields, rs) {
+                Ok(r) => results.push(r),
+                Err(event) => events.push(event),
+            }
+        }
+        self.assemble(results, &mut events, rs);
+        events.sort_by_key(|(line, _)| *line);
+        self.pending = events.into_iter().map(|(_, o)| o).collect();
+        Ok(())
+    }
+
+    fn parse_result(
+        &self,
+        line: u64,
+        data_row: u64,
+        fields: Vec<String>,
+        rs: &Ruleset,
+    ) -> Result<LongResult, (u64, RowOutcome)> {
+        if fields.len() != self.n_fields {
+            let msg = format!(
+                "{} fields where the header has {}; check for an unquoted delimiter or a cut line",
+                fields.len(),
+                self.n_fields
+            );
+            return Err(self.reject(line, &fields, RejectReason::MalformedLine, msg));
+        }
+        let patient = self
+            .ctx(&fields, &Column::PatientId)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if patient.is_empty() {
+            let msg = "column patient_id: blank; every row needs a patient identifier".to_string();
+            return Err(self.reject(line, &fields, RejectReason::MissingPatientId, msg));
+        }
+        let code = self
+            .col(&fields, LongColumn::TestCode)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let mapped = self.mapping.as_ref().and_then(|m| m.test_code(&code));
+        let Some(analyte) = mapped.map(|m| m.analyte).or_else(|| rs.loinc(&code)) else {
+            let msg = format!("test code {code:?} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it");
+            return Err(self.reject(line, &fields, RejectReason::UnknownTestCode, msg));
+        };
+        let raw_value = self.col(&fields, LongColumn::Value).unwrap_or("");
+        if is_missing_token(raw_value) {
+            let msg = format!("{analyte} ({code}): the value is blank or NA; nothing to use");
+            return Err(self.reject(line, &fields, RejectReason::NoAnalyteValues, msg));
+        }
+        let (cell, conversion) = match self.parse_value(&fields, &code, analyte, mapped, rs) {
+            Ok(v) => v,
+            Err((reason, msg)) => return Err(self.reject(line, &fields, reason, msg)),
+        };
+        let specimen = match self.ctx(&fields, &Column::SpecimenId).map(str::trim) {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => data_row.to_string(),
+        };
+        let collected = self
+            .ctx(&fields, &Column::CollectedAt)
+            .and_then(context::iso_seconds);
+        let corrected = self.col(&fields, LongColumn::Status).is_some_and(|s| {
+            s.trim().eq_ignore_ascii_case("c") || s.trim().eq_ignore_ascii_case("corrected")
+        });
+        let result_time = self
+            .col(&fields, LongColumn::ResultTime)
+            .and_then(context::iso_seconds);
+        Ok(LongResult {
+            line,
+            fields,
+            patient,
+            specimen,
+            collected,
+            analyte,
+            cell,
+            conversion,
+            corrected,
+            result_time,
+        })
+    }
+
+    /// The value of a result in its canonical unit, with the conversion when one was made.
+    /// Units are never guessed: an unknown unit rejects the result, as does a value outside
+    /// the plausible range.
+    fn parse_value(
+        &self,
+        fields: &[String],
+        code: &str,
+        analyte: Analyte,
+        mapped: Option<&CodeTarget>,
+        rs: &Ruleset,
+    ) -> Result<(Cell, Option<Conversion>), (RejectReason, String)> {
+        let raw_value = self.col(fields, LongColumn::Value).unwrap_or("");
+        let unit_raw = self.col(fields, LongColumn::Unit).unwrap_or("").trim();
+        let unit_text = match (
+            unit_raw.is_empty(),
+            mapped.and_then(|m| m.default_unit.as_deref()),
+        ) {
+            (true, Some(default)) => default,
+            _ => unit_raw,
+        };
+        let m = match parse_cell(raw_value, self.decimal_comma) {
+            Cell::Value(m) => m,
+            other => return Ok((other, None)),
+        };
+        let Some(unit) = rs.unit_from_text(analyte, unit_text) else {
+            let msg = format!(
+                "{analyte} ({code}): unit {unit_text:?} is not a known unit for {analyte} ({}); the result was not used (units are never guessed)",
+                known_units(rs, analyte)
+            );
+            return Err((RejectReason::UnknownUnit, msg));
+        };
+        let value = plausible::convert(m.value, unit.factor);
+        if let Err(outside) = plausible::check(rs, analyte, value) {
+            let msg = format!(
+                "{analyte} ({code}) {} {unit_text} {outside}; check the value and its unit",
+                raw_value.trim()
+            );
+            return Err((RejectReason::ImplausibleValue, msg));
+        }
+        let conversion =
+            (unit.factor != 1.0 || unit_text != rs.canonical_unit(analyte)).then(|| Conversion {
+                column: format!("{code} [{unit_text}]"),
+                raw: raw_value.trim().to_string(),
+                unit: unit.unit.clone(),
+                factor: unit.factor,
+            });
+        let cell = Cell::Value(Measure {
+            value,
+            censor: m.censor,
+        });
+        Ok((cell, conversion))
+    }
+}
+
+fn dup(file: &str, column: &str) -> RunError {
+    ConfigError::Input {
+        file: file.to_string(),
+        message: format!("column {:?} appears twice; keep one", column.trim()),
+    }
+    .into()
+}

@@ -1,0 +1,192 @@
+//! The classify run: inputs -> batches of panels -> rules -> guidance -> writers, with the
+//! row ledger kept as it goes. Outputs are written to temporary files and renamed into
+//! place only when the run completes, so a failed run leaves nothing partial behind.
+//!
+//! - [`batches`]: the reading thread and the parallel, order-keeping batch evaluation;
+//! - [`outputs`]: the result, rejects and summary writers over atomic files;
+//! - [`progress`]: the progress bar or progress lines.
+
+mod batches;
+mod outputs;
+mod progress;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::{ConfigError, RunError};
+use crate::ingest::{IngestOptions, Input, InputReader};
+use crate::messages::Messages;
+use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summary};
+use crate::report::OutputFormat;
+use crate::ruleset::Ruleset;
+use batches::Processed;
+use outputs::Outputs;
+use progress::ProgressReport;
+
+/// Rows per batch: memory stays bounded by this, whatever the input size.
+pub const DEFAULT_BATCH_ROWS: usize = 8192;
+
+/// How progress is shown on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Progress bar when stderr is a terminal, nothing otherwise.
+    Auto,
+    /// Periodic plain log lines even when stderr is not a terminal.
+    Lines,
+    Quiet,
+}
+
+/// A validated classify request.
+#[derive(Clone, Debug)]
+pub struct ClassifyOptions {
+    pub inputs: Vec<Input>,
+    /// None: CSV to stdout.
+    pub output: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub rejects: Option<PathBuf>,
+    pub summary: Option<PathBuf>,
+    pub guidance_text: bool,
+    pub batch_rows: usize,
+    pub progress: Progress,
+    pub ingest: IngestOptions,
+}
+
+impl ClassifyOptions {
+    /// Default rejects path: `<OUT stem>.rejects.csv` next to OUT.
+    pub fn rejects_path(&self) -> Option<PathBuf> {
+        if let Some(r) = &self.rejects {
+            return Some(r.clone());
+        }
+        let out = self.output.as_ref()?;
+        let stem = out.file_stem()?.to_string_lossy().into_owned();
+        Some(out.with_file_name(format!("{stem}.rejects.csv")))
+    }
+}
+
+/// Runs a classification; returns the summary (the caller decides the exit code). Result
+/// rows go to `stdout` when `opts.output` is None; rejected rows with no rejects file and
+/// progress lines go to `messages`.
+pub fn classify(
+    opts: &ClassifyOptions,
+    rs: &Ruleset,
+    stdout: Box<dyn Write + Send>,
+    messages: &dyn Messages,
+) -> Result<Summary, RunError> {
+    let started = Instant::now();
+    if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+        return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
+    }
+    // Open every input first: header problems stop the run before any row is processed.
+    let mut readers = Vec::with_capacity(opts.inputs.len());
+    for (i, input) in opts.inputs.iter().enumerate() {
+        readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
+    }
+    let mut summary = new_summary(rs, &opts.inputs, &readers);
+    let mut outputs = Outputs::open(opts, rs, stdout)?;
+
+    let total_bytes: Option<u64> = opts.inputs.iter().map(Input::size).sum();
+    let mut progress = ProgressReport::new(opts.progress, total_bytes, started);
+    let batch_rows = opts.batch_rows.max(1);
+    // Reading and parsing run on their own thread, a couple of batches ahead of the
+    // evaluation and the (sequential, in-order) writing.
+    let (tx, rx) = batches::channel();
+    std::thread::scope(|scope| -> Result<(), RunError> {
+        scope.spawn(|| batches::read_all(&mut readers, batch_rows, rs, tx));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for message in rx {
+            let batch = message?;
+            let processed =
+                batches::process_batch(&batch, rs, outputs.encoder(), opts.guidance_text, threads)
+                    .map_err(|e| outputs.row_error(e))?;
+            for item in processed {
+                write_item(item, opts, &mut outputs, &mut summary, messages)?;
+            }
+            let done = opts
+                .ingest
+                .bytes_read
+                .load(std::sync::atomic::Ordering::Relaxed);
+            progress.update(&summary, done, messages);
+        }
+        Ok(())
+    })?;
+    progress.finish();
+
+    let finished = outputs.finish()?;
+    summary.close_ledger();
+    summary.output = opts.output.as_ref().map(|p| p.display().to_string());
+    summary.rejects = opts.rejects_path().map(|p| p.display().to_string());
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    finished.commit(&summary)?;
+    Ok(summary)
+}
+
+/// Writes one evaluated row outcome where it belongs and counts it in the ledger.
+fn write_item(
+    item: Processed<'_>,
+    opts: &ClassifyOptions,
+    outputs: &mut Outputs,
+    summary: &mut Summary,
+    messages: &dyn Messages,
+) -> Result<(), RunError> {
+    match item {
+        Processed::Row { row, encoded } => {
+            outputs.write_row(encoded)?;
+            summary.count_classified(
+                row.input,
+                row.label,
+                &row.flags,
+                &row.unknown_codes,
+                row.rows_used,
+            );
+        }
+        Processed::Reject(r) => {
+            let source = &summary.inputs[r.input].name;
+            if !outputs.write_reject(source, r)? && opts.progress != Progress::Quiet {
+                messages.warn(&format!(
+                    "rejected {source} line {}: {} ({})",
+                    r.line,
+                    r.message,
+                    r.reason.code()
+                ));
+            }
+            summary.count_reject(r.input, r.reason);
+        }
+        Processed::NotAttached(n) => summary.count_not_attached(n.input, n.analyte),
+    }
+    Ok(())
+}
+
+/// The summary of a run before any row: engine, ruleset and the inputs as opened.
+fn new_summary(rs: &Ruleset, inputs: &[Input], readers: &[InputReader]) -> Summary {
+    let mut summary = Summary::new(
+        env!("CARGO_PKG_VERSION"),
+        RulesetSummary {
+            version: rs.version.clone(),
+            effective_date: rs.effective_date.clone(),
+            checksum: rs.checksum.clone(),
+            origin: rs.origin.to_string(),
+        },
+    );
+    for (input, r) in inputs.iter().zip(readers) {
+        summary.inputs.push(InputSummary {
+            name: input.name(),
+            size_bytes: input.size(),
+            layout: r.layout_name().into(),
+            delimiter: match r.delimiter() {
+                b'\t' => "tab".into(),
+                d => char::from(d).to_string(),
+            },
+            ignored_columns: r
+                .ignored()
+                .iter()
+                .map(|(c, why)| IgnoredColumn {
+                    column: c.clone(),
+                    reason: why.clone(),
+                })
+                .collect(),
+            ..InputSummary::default()
+        });
+    }
+    summary
+}
