@@ -287,56 +287,8 @@ impl Ruleset {
         let mut p = Problems::default();
         let text = |name: &str| files.get(name).map(String::as_str).unwrap_or("");
 
-        // Manifest: version, file list, checksum.
         let manifest_text = text(MANIFEST);
-        let manifest: Option<Manifest> = match toml::from_str(manifest_text) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                let line = e
-                    .span()
-                    .map_or(0, |s| tables::line_of(manifest_text, s.start));
-                p.push(
-                    MANIFEST,
-                    line,
-                    format!("not a valid manifest: {}", e.message()),
-                );
-                None
-            }
-        };
-        let mut checksum = String::new();
-        if let Some(m) = &manifest {
-            let _ = &m.description;
-            if m.version.trim().is_empty() {
-                p.push(
-                    MANIFEST,
-                    line_of_key(manifest_text, "version"),
-                    "version is empty",
-                );
-            }
-            let listed: Vec<&str> = m.files.iter().map(String::as_str).collect();
-            if listed != RULESET_FILES {
-                p.push(
-                    MANIFEST,
-                    line_of_key(manifest_text, "files"),
-                    format!("files must list exactly {RULESET_FILES:?} in this order"),
-                );
-            }
-            let contents: Vec<(String, String)> = RULESET_FILES
-                .iter()
-                .map(|n| (n.to_string(), text(n).to_string()))
-                .collect();
-            checksum = compute_checksum(&contents);
-            if m.checksum != checksum {
-                p.push(
-                    MANIFEST,
-                    line_of_key(manifest_text, "checksum"),
-                    format!(
-                        "checksum {} does not match the files ({checksum}); if the change is intended, give the ruleset a new version and write this checksum into MANIFEST.toml",
-                        m.checksum
-                    ),
-                );
-            }
-        }
+        let (manifest, checksum) = check_manifest(manifest_text, files, &mut p);
 
         let units = read_table::<UnitRow>("units.csv", text("units.csv"), &mut p);
         let plausibility =
@@ -374,34 +326,7 @@ impl Ruleset {
             .as_ref()
             .map_or(10.0, |t| t.pregnancy_min_age_years);
         validate_hb(&hb_cutoffs, start, pregnancy_start, &mut p);
-        let (altitude, smoking): (Vec<_>, Vec<_>) = adjustments
-            .into_iter()
-            .partition(|b| b.row.kind == AdjustmentKind::Altitude);
-        for (what, bands, unit) in [
-            ("altitude", &altitude, "m above sea level"),
-            ("smoking", &smoking, "cigarettes per day"),
-        ] {
-            let spans: Vec<_> = bands
-                .iter()
-                .map(|b| (b.line, b.row.from, b.row.to))
-                .collect();
-            check_contiguous("hb_adjustments.csv", what, &spans, &mut p);
-            if bands.is_empty() {
-                p.push("hb_adjustments.csv", 0, format!("no {what} bands"));
-            }
-            for b in bands.iter() {
-                if !b.row.unit.starts_with(unit) {
-                    p.push(
-                        "hb_adjustments.csv",
-                        b.line,
-                        format!(
-                            "unknown unit {:?} for {what} (expected {unit:?})",
-                            b.row.unit
-                        ),
-                    );
-                }
-            }
-        }
+        let (altitude, smoking) = validate_adjustments(adjustments, &mut p);
         validate_mcv(&mcv, start, &mut p);
         validate_ferritin(&ferritin, start, &mut p);
 
@@ -543,4 +468,97 @@ pub fn normalise_unit_text(text: &str) -> String {
 
 fn in_age(age: f64, from: f64, to: Option<f64>) -> bool {
     age >= from && to.is_none_or(|t| age < t)
+}
+
+/// The manifest (version, file list, checksum) and the checksum the files actually have.
+fn check_manifest(
+    manifest_text: &str,
+    files: &HashMap<String, String>,
+    p: &mut Problems,
+) -> (Option<Manifest>, String) {
+    let text = |name: &str| files.get(name).map(String::as_str).unwrap_or("");
+    let manifest: Option<Manifest> = match toml::from_str(manifest_text) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            let line = e
+                .span()
+                .map_or(0, |s| tables::line_of(manifest_text, s.start));
+            p.push(
+                MANIFEST,
+                line,
+                format!("not a valid manifest: {}", e.message()),
+            );
+            None
+        }
+    };
+    let Some(m) = &manifest else {
+        return (manifest, String::new());
+    };
+    let _ = &m.description;
+    if m.version.trim().is_empty() {
+        p.push(
+            MANIFEST,
+            line_of_key(manifest_text, "version"),
+            "version is empty",
+        );
+    }
+    let listed: Vec<&str> = m.files.iter().map(String::as_str).collect();
+    if listed != RULESET_FILES {
+        p.push(
+            MANIFEST,
+            line_of_key(manifest_text, "files"),
+            format!("files must list exactly {RULESET_FILES:?} in this order"),
+        );
+    }
+    let contents: Vec<(String, String)> = RULESET_FILES
+        .iter()
+        .map(|n| (n.to_string(), text(n).to_string()))
+        .collect();
+    let checksum = compute_checksum(&contents);
+    if m.checksum != checksum {
+        p.push(
+            MANIFEST,
+            line_of_key(manifest_text, "checksum"),
+            format!(
+                "checksum {} does not match the files ({checksum}); if the change is intended, give the ruleset a new version and write this checksum into MANIFEST.toml",
+                m.checksum
+            ),
+        );
+    }
+    (manifest, checksum)
+}
+
+type Bands = Vec<Lined<AdjustmentBand>>;
+
+/// The altitude and smoking bands of `hb_adjustments.csv`, each contiguous and in its unit.
+fn validate_adjustments(adjustments: Bands, p: &mut Problems) -> (Bands, Bands) {
+    let (altitude, smoking): (Bands, Bands) = adjustments
+        .into_iter()
+        .partition(|b| b.row.kind == AdjustmentKind::Altitude);
+    for (what, bands, unit) in [
+        ("altitude", &altitude, "m above sea level"),
+        ("smoking", &smoking, "cigarettes per day"),
+    ] {
+        let spans: Vec<_> = bands
+            .iter()
+            .map(|b| (b.line, b.row.from, b.row.to))
+            .collect();
+        check_contiguous("hb_adjustments.csv", what, &spans, p);
+        if bands.is_empty() {
+            p.push("hb_adjustments.csv", 0, format!("no {what} bands"));
+        }
+        for b in bands.iter() {
+            if !b.row.unit.starts_with(unit) {
+                p.push(
+                    "hb_adjustments.csv",
+                    b.line,
+                    format!(
+                        "unknown unit {:?} for {what} (expected {unit:?})",
+                        b.row.unit
+                    ),
+                );
+            }
+        }
+    }
+    (altitude, smoking)
 }

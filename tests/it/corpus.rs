@@ -423,3 +423,44 @@ fn ruleset_2026_2_changes_the_2026_1_corpus_exactly_as_section_10_predicts() {
         "2026.1 -> 2026.2 differences on the corpus"
     );
 }
+
+/// Entries shown to one panel never contradict each other (clinical rules 2026.2 §9): over the
+/// 2026.1 corpus, the 2026.2 vignettes and the bundled example, under the default ruleset.
+#[test]
+fn guidance_shown_to_one_panel_never_contradicts_itself() {
+    let exclusive: [&[&str]; 4] = [
+        &["back_pain.nsaid", "back_pain.nsaid_caution"],
+        &[
+            "anemia.inflammation.treat_underlying",
+            "anemia.inflammation.find_cause",
+        ],
+        &[
+            "anemia.iron.source",
+            "anemia.iron.source_child",
+            "anemia.iron.pregnancy",
+        ],
+        &["back_pain.nsaid", "back_pain.anticoagulant_bleed"],
+    ];
+    let example = crate::common::root().join("examples/lab_export.csv");
+    let inputs = [fixture("cases.csv"), fixture("cases_2026_2.csv"), example];
+    let mut panels = 0;
+    for input in inputs {
+        let (out, records) = classify_csv(&input, &[]);
+        assert!(out.status.success());
+        let (_, rows) = by_specimen(&records);
+        for (id, row) in rows {
+            panels += 1;
+            let guidance = list(&row["guidance"]);
+            let flags = list(&row["flags"]);
+            for group in exclusive {
+                let shown: Vec<&&str> = group.iter().filter(|g| guidance.contains(g)).collect();
+                assert!(shown.len() <= 1, "{id}: {shown:?} together");
+            }
+            assert!(
+                !(guidance.contains(&"back_pain.nsaid") && flags.contains(&"NSAID_CAUTION")),
+                "{id}: back_pain.nsaid with NSAID_CAUTION"
+            );
+        }
+    }
+    assert!(panels > 500, "{panels} panels");
+}
