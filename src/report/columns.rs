@@ -123,6 +123,27 @@ const fn names<const N: usize>(cols: &[OutputColumn; N]) -> [&'static str; N] {
     out
 }
 
+/// Position of a decision column, at compile time (a name that is not a decision column
+/// fails the build).
+pub const fn decision_position(name: &str) -> usize {
+    let mut i = 0;
+    while i < DECISION_COLUMNS.len() {
+        let c = DECISION_COLUMNS[i].as_bytes();
+        let n = name.as_bytes();
+        if c.len() == n.len() {
+            let mut j = 0;
+            while j < n.len() && c[j] == n[j] {
+                j += 1;
+            }
+            if j == n.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a decision column")
+}
+
 /// Position of a decision column in [`DECISION_COLUMNS`] (None: not a decision column).
 pub fn decision_index(name: &str) -> Option<usize> {
     DECISION_COLUMNS.iter().position(|c| *c == name)

@@ -257,11 +257,14 @@ fn decide(
                 num(not_anemic_from)
             )
         }
-        None => format!(
-            "Hb {} g/dL straddles the cutoff {} g/dL: anemia status unknown",
-            show(hb),
-            num(cutoff)
-        ),
+        None => {
+            trail.undecided(Analyte::Hb);
+            format!(
+                "Hb {} g/dL straddles the cutoff {} g/dL: anemia status unknown",
+                show(hb),
+                num(cutoff)
+            )
+        }
     };
     trail.note(RuleId::Anemia004, text);
     finding

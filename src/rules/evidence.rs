@@ -52,6 +52,9 @@ pub(crate) struct Trail {
     /// In the order first recommended (the TEST-001 evidence line lists them so).
     pub tests: Vec<TestCode>,
     pub evidence: Vec<Evidence>,
+    /// Analytes whose censored result could not decide a rule it was needed for (procedure
+    /// 2026.2 recommends their test again, for a more sensitive assay).
+    pub undecided: Vec<crate::analyte::Analyte>,
 }
 
 impl Trail {
@@ -62,6 +65,12 @@ impl Trail {
     pub fn recommend(&mut self, t: TestCode) {
         if !self.tests.contains(&t) {
             self.tests.push(t);
+        }
+    }
+
+    pub fn undecided(&mut self, a: crate::analyte::Analyte) {
+        if !self.undecided.contains(&a) {
+            self.undecided.push(a);
         }
     }
 

@@ -82,11 +82,20 @@ struct Markers {
 }
 
 impl Markers {
-    fn add(&mut self, rule: RuleId, text: String, raised: Option<bool>, trail: &mut Trail) {
+    fn add(
+        &mut self,
+        (rule, analyte): (RuleId, Analyte),
+        text: String,
+        raised: Option<bool>,
+        trail: &mut Trail,
+    ) {
         match raised {
             Some(true) => self.raised.push((rule, text)),
             Some(false) => self.not_raised.push((rule, text)),
-            None => trail.note(rule, format!("{text}: censored value does not decide")),
+            None => {
+                trail.undecided(analyte);
+                trail.note(rule, format!("{text}: censored value does not decide"));
+            }
         }
     }
 }
@@ -101,7 +110,7 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
             num(t.crp_inflammation_above)
         );
         m.add(
-            RuleId::Inflam001,
+            (RuleId::Inflam001, Analyte::Crp),
             text,
             crp.above(t.crp_inflammation_above),
             trail,
@@ -119,7 +128,12 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
         } else if input.adult {
             let uln = esr_upper_limit(input);
             let text = format!("ESR {} mm/h vs upper limit {} mm/h", show(esr), num(uln));
-            m.add(RuleId::Inflam002, text, esr.above(uln), trail);
+            m.add(
+                (RuleId::Inflam002, Analyte::Esr),
+                text,
+                esr.above(uln),
+                trail,
+            );
         } else {
             trail.note(
                 RuleId::Inflam002,
@@ -138,7 +152,7 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
             num(t.agp_inflammation_above)
         );
         m.add(
-            RuleId::Inflam003,
+            (RuleId::Inflam003, Analyte::Agp),
             text,
             agp.above(t.agp_inflammation_above),
             trail,

@@ -249,7 +249,12 @@ pub(crate) fn evaluate(
     };
     let status = match decided {
         Some(s) => s,
-        None => ferritin_undecided(ferritin, tsat, inflammation, t, trail),
+        None => {
+            if ferritin.is_some() {
+                trail.undecided(Analyte::Ferritin);
+            }
+            ferritin_undecided(ferritin, tsat, inflammation, t, trail)
+        }
     };
     if status == IronStatus::Indeterminate {
         trail.recommend(TestCode::Tsat);

@@ -236,7 +236,11 @@ pub(crate) fn b12_folate(input: &RuleInput, trail: &mut Trail) -> bool {
     let t = &input.rs.thresholds;
     let mut reasons = Vec::new();
     if let Some(b12) = input.measure(Analyte::B12) {
-        if b12.below(t.b12_deficient_below) == Some(true) {
+        let below = b12.below(t.b12_deficient_below);
+        if below.is_none() {
+            trail.undecided(Analyte::B12);
+        }
+        if below == Some(true) {
             reasons.push(format!(
                 "B12 {} pg/mL < {}",
                 show(b12),
@@ -245,7 +249,11 @@ pub(crate) fn b12_folate(input: &RuleInput, trail: &mut Trail) -> bool {
         }
     }
     if let Some(folate) = input.measure(Analyte::Folate) {
-        if folate.below(t.folate_deficient_below) == Some(true) {
+        let below = folate.below(t.folate_deficient_below);
+        if below.is_none() {
+            trail.undecided(Analyte::Folate);
+        }
+        if below == Some(true) {
             reasons.push(format!(
                 "folate {} ng/mL < {}",
                 show(folate),

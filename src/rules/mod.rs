@@ -182,6 +182,7 @@ pub fn evaluate(panel: &Panel, rs: &Ruleset) -> Outcome {
         flags,
         mut tests,
         evidence,
+        ..
     } = trail;
     tests.sort();
     match decided {

@@ -56,10 +56,25 @@ pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mu
             }
         }
     }
+    // 2026.2: a censored result that could not decide is not a result for the test: it is
+    // recommended again (a more sensitive assay).
+    let undecided: Vec<TestCode> = if input.v2().is_some() {
+        let tests: Vec<TestCode> = trail
+            .undecided
+            .iter()
+            .filter_map(|a| test_for(*a))
+            .collect();
+        for t in &tests {
+            trail.recommend(*t);
+        }
+        tests
+    } else {
+        Vec::new()
+    };
     let tests = std::mem::take(&mut trail.tests);
     let (kept, dropped): (Vec<TestCode>, Vec<TestCode>) = tests
         .into_iter()
-        .partition(|t| !already_has(input.panel, *t));
+        .partition(|t| undecided.contains(t) || !already_has(input.panel, *t));
     trail.tests = kept;
     if !trail.tests.is_empty() || !dropped.is_empty() {
         let codes: Vec<&str> = trail.tests.iter().map(|t| t.code()).collect();
@@ -74,6 +89,13 @@ pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mu
         if !dropped.is_empty() {
             let d: Vec<&str> = dropped.iter().map(|t| t.code()).collect();
             line.push_str(&format!(" (already present: {})", d.join(", ")));
+        }
+        if !undecided.is_empty() {
+            let u: Vec<&str> = undecided.iter().map(|t| t.code()).collect();
+            line.push_str(&format!(
+                " (censored result did not decide, a more sensitive assay: {})",
+                u.join(", ")
+            ));
         }
         trail.note(RuleId::Test001, line);
     }

@@ -12,9 +12,10 @@ pub const KEY_COLUMNS: [&str; 2] = ["patient_id", "specimen_id"];
 pub const COMPARED_COLUMNS: [&str; 10] = crate::report::DECISION_COLUMNS;
 
 /// Index of `classification` in [`COMPARED_COLUMNS`].
-pub(super) const CLASSIFICATION: usize = 6;
+pub(super) const CLASSIFICATION: usize =
+    crate::report::columns::decision_position("classification");
 /// Index of `flags` in [`COMPARED_COLUMNS`].
-pub(super) const FLAGS: usize = 7;
+pub(super) const FLAGS: usize = crate::report::columns::decision_position("flags");
 /// How the result files join evidence lines (and guidance texts) in one cell.
 pub(super) const EVIDENCE_SEPARATOR: &str = " | ";
 
