@@ -17,6 +17,7 @@ pub mod cli;
 pub mod error;
 pub mod guidance;
 pub mod ingest;
+pub mod isotime;
 pub mod messages;
 pub mod numfmt;
 pub mod panel;

@@ -109,6 +109,7 @@ code_enum! {
         AnticoagulantBackPainAnemia => "ANTICOAGULANT_BACK_PAIN_ANEMIA",
         IronDeficiencyHfCriteria => "IRON_DEFICIENCY_HF_CRITERIA",
         CkdIronTrialCriteria => "CKD_IRON_TRIAL_CRITERIA",
+        CollectedAtUnreadable => "COLLECTED_AT_UNREADABLE",
     }
 }
 
@@ -242,6 +243,7 @@ code_enum! {
         Data002 => "DATA-002",
         Data003 => "DATA-003",
         Data004 => "DATA-004",
+        Data005 => "DATA-005",
         Flag001 => "FLAG-001",
         Flag002 => "FLAG-002",
         Flag003 => "FLAG-003",
@@ -366,7 +368,7 @@ mod tests {
         let mut flags: Vec<&str> = Flag::ALL.iter().map(|f| f.code()).collect();
         flags.sort_unstable();
         flags.dedup();
-        assert_eq!(flags.len(), 28);
+        assert_eq!(flags.len(), 29);
         assert_eq!(Label::ALL.len(), 14);
         for r in RuleId::ALL {
             assert_eq!(RuleId::from_code(r.code()), Some(r));

@@ -72,43 +72,7 @@ pub fn medications(raw: &str, known: &mut Vec<Medication>, unknown: &mut Vec<Str
     codes(raw, Medication::from_code, known, unknown);
 }
 
-/// Days since 1970-01-01 of an ISO date (`YYYY-MM-DD`, optionally followed by a time).
-pub fn iso_days(raw: &str) -> Option<i64> {
-    let t = raw.trim();
-    let date = t.get(..10)?;
-    let rest = &t[10..];
-    if !(rest.is_empty() || rest.starts_with(['T', ' ', 't'])) {
-        return None;
-    }
-    let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || date.len() != 10 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
-/// Seconds since 1970-01-01T00:00 of an ISO date or date-time (`YYYY-MM-DD[THH:MM[:SS]]`;
-/// a zone suffix is ignored: collection times of one lab share a zone).
-pub fn iso_seconds(raw: &str) -> Option<i64> {
-    let t = raw.trim();
-    let days = iso_days(t)?;
-    let time = t.get(11..).unwrap_or("");
-    let mut parts = time.split([':', 'Z', '+', '.']).filter(|p| !p.is_empty());
-    let h: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let m: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let s: i64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    Some(days * 86_400 + h * 3600 + m * 60 + s)
-}
+use crate::isotime::iso_days;
 
 /// Age in years from a birth date and the collection date.
 pub fn age_from_dates(birth: &str, collected: &str) -> Option<f64> {

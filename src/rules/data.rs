@@ -49,6 +49,16 @@ pub(crate) const RULES: &[RuleMeta] = &[
         tables: &["units.csv"],
         raises: &[],
     },
+    RuleMeta {
+        id: RuleId::Data005,
+        family: "DATA",
+        title: "Collection time unreadable",
+        rationale_template: "Procedure 2026.2: a collected_at that is not an ISO 8601 date or date-time is flagged and quoted; it is not used.",
+        citation: "anemia-engine interface 2026.2 (input columns)",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::CollectedAtUnreadable],
+    },
 ];
 
 pub(crate) const PANEL_RULES: &[RuleMeta] = &[RuleMeta {
@@ -104,6 +114,17 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         );
     } else if let Some(note) = &panel.age_note {
         trail.note(RuleId::Data003, note.clone());
+    }
+    let collected = panel.collected_at.trim();
+    if input.v2().is_some()
+        && !collected.is_empty()
+        && crate::isotime::iso_seconds(collected).is_none()
+    {
+        trail.flag(Flag::CollectedAtUnreadable);
+        trail.note(
+            RuleId::Data005,
+            format!("collected_at {collected:?} is not an ISO 8601 date or date-time; not used"),
+        );
     }
     for note in &panel.assembly_notes {
         trail.note(RuleId::Panel001, note.clone());

@@ -77,7 +77,8 @@ pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
 pub fn since(id: RuleId) -> Procedure {
     use RuleId as R;
     match id {
-        R::Flag011
+        R::Data005
+        | R::Flag011
         | R::Flag012
         | R::Hemolysis001
         | R::Hemolysis002

@@ -13,7 +13,6 @@ use std::io::Read;
 use crate::analyte::Analyte;
 use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
 use crate::error::{ConfigError, RunError};
-use crate::ingest::context;
 use crate::ingest::header::{context_column, Column};
 use crate::ingest::lines;
 use crate::ingest::mapping::{known_units, CodeTarget, Mapping};
@@ -288,13 +287,13 @@ impl LongReader {
         };
         let collected = self
             .ctx(&fields, &Column::CollectedAt)
-            .and_then(context::iso_seconds);
+            .and_then(crate::isotime::iso_seconds);
         let corrected = self.col(&fields, LongColumn::Status).is_some_and(|s| {
             s.trim().eq_ignore_ascii_case("c") || s.trim().eq_ignore_ascii_case("corrected")
         });
         let result_time = self
             .col(&fields, LongColumn::ResultTime)
-            .and_then(context::iso_seconds);
+            .and_then(crate::isotime::iso_seconds);
         Ok(LongResult {
             line,
             fields,
