@@ -121,6 +121,30 @@ pub enum Cell {
     Value(Measure),
     /// A text result (`hemolyzed`, `QNS`): missing for the rules, flagged, kept for evidence.
     Text(String),
+    /// A number that could be read two ways (`1,234`, `1.234` where the file does not settle
+    /// the decimal mark): never guessed, missing for the rules, flagged, kept for evidence.
+    Ambiguous(String),
+}
+
+/// How a file writes decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecimalMark {
+    /// `.` is the decimal mark; `,` may only separate thousands.
+    Point,
+    /// `,` is the decimal mark; `.` may only separate thousands.
+    Comma,
+    /// Not settled (`--decimal auto` with a delimiter other than `,`): either mark is decimal
+    /// where only that reading is possible; a single mark before exactly three digits is
+    /// ambiguous.
+    Unsettled,
+}
+
+/// What a number cell reads as.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Number {
+    Value(f64),
+    Ambiguous,
+    NotANumber,
 }
 
 impl Cell {
@@ -150,40 +174,113 @@ pub fn is_missing_token(raw: &str) -> bool {
     MISSING_TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
 }
 
-/// Parses a plain number: optional decimal comma, exponent allowed, finite only.
-pub fn parse_number(raw: &str, decimal_comma: bool) -> Option<f64> {
+/// Parses a plain number (exponent allowed, finite only); an ambiguous one is `None`.
+pub fn parse_number(raw: &str, mark: DecimalMark) -> Option<f64> {
+    match read_number(raw, mark) {
+        Number::Value(v) => Some(v),
+        Number::Ambiguous | Number::NotANumber => None,
+    }
+}
+
+/// Reads a number with the file's decimal mark (interface: "Numbers").
+pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
     let t = raw.trim();
-    if t.is_empty() {
-        return None;
-    }
-    let owned;
-    let t = if decimal_comma && t.matches(',').count() == 1 && !t.contains('.') {
-        owned = t.replace(',', ".");
-        owned.as_str()
-    } else {
-        t
-    };
     // Rust's float parser accepts "inf" and "nan"; results must be ordinary digits.
-    if !t
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'-' | b'+' | b'e' | b'E'))
     {
+        return Number::NotANumber;
+    }
+    let (commas, points) = (t.matches(',').count(), t.matches('.').count());
+    let plain = match (mark, commas, points) {
+        (_, 0, 0) => Some(t.to_string()),
+        (DecimalMark::Point, _, _) => with_marks(t, ',', '.'),
+        (DecimalMark::Comma, _, _) => with_marks(t, '.', ','),
+        (DecimalMark::Unsettled, 1, 0) | (DecimalMark::Unsettled, 0, 1) => {
+            let m = if commas == 1 { ',' } else { '.' };
+            if could_be_thousands(t, m) {
+                return Number::Ambiguous;
+            }
+            Some(t.replace(m, "."))
+        }
+        // Both marks: the last one is the decimal mark, the other must group thousands.
+        (DecimalMark::Unsettled, _, _) => match (t.rfind(','), t.rfind('.')) {
+            (Some(c), Some(p)) if c > p => with_marks(t, '.', ','),
+            (Some(_), Some(_)) => with_marks(t, ',', '.'),
+            // One mark several times: only thousands groups can repeat.
+            _ => with_marks(t, if commas > 0 { ',' } else { '.' }, '#'),
+        },
+    };
+    match plain
+        .and_then(|p| p.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+    {
+        Some(v) => Number::Value(v),
+        None => Number::NotANumber,
+    }
+}
+
+/// `t` with `thousands` separators removed (valid only between groups of exactly three digits
+/// after a first group of one to three) and `decimal` read as the decimal point.
+fn with_marks(t: &str, thousands: char, decimal: char) -> Option<String> {
+    if t.matches(decimal).count() > 1 {
         return None;
     }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let (int, frac) = match mantissa.split_once(decimal) {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    if frac.is_some_and(|f| f.contains(thousands)) || exponent.contains(thousands) {
+        return None;
+    }
+    let digits = int.trim_start_matches(['-', '+']);
+    let sign = &int[..int.len() - digits.len()];
+    let mut groups = digits.split(thousands);
+    let first = groups.next().unwrap_or("");
+    let grouped = digits.contains(thousands);
+    if grouped && (!(1..=3).contains(&first.len()) || groups.clone().any(|g| g.len() != 3)) {
+        return None;
+    }
+    let mut out = format!("{sign}{}", digits.replace(thousands, ""));
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out.push_str(exponent);
+    Some(out)
+}
+
+/// A single `mark` that a reader could take for a thousands separator: one to three digits
+/// (not a lone zero) before it, exactly three after it, no exponent.
+fn could_be_thousands(t: &str, mark: char) -> bool {
+    let digits = t.trim_start_matches(['-', '+']);
+    let Some((int, frac)) = digits.split_once(mark) else {
+        return false;
+    };
+    (1..=3).contains(&int.len())
+        && int != "0"
+        && frac.len() == 3
+        && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
 }
 
 /// Parses one result cell per clinical rules §7.
-pub fn parse_cell(raw: &str, decimal_comma: bool) -> Cell {
+pub fn parse_cell(raw: &str, mark: DecimalMark) -> Cell {
     let trimmed = raw.trim();
     if is_missing_token(trimmed) {
         return Cell::Missing;
     }
     let (censor, rest) = split_censor(trimmed);
     let number = strip_trailing_mark(rest.trim());
-    match parse_number(number, decimal_comma) {
-        Some(value) => Cell::Value(Measure { value, censor }),
-        None => Cell::Text(trimmed.to_string()),
+    match read_number(number, mark) {
+        Number::Value(value) => Cell::Value(Measure { value, censor }),
+        Number::Ambiguous => Cell::Ambiguous(trimmed.to_string()),
+        Number::NotANumber => Cell::Text(trimmed.to_string()),
     }
 }
 
@@ -232,30 +329,61 @@ mod tests {
     #[test]
     fn missing_tokens_are_missing() {
         for t in ["", "  ", "NA", "n/a", "NaN", "null", "None", "-", "--", "."] {
-            assert_eq!(parse_cell(t, false), Cell::Missing, "{t:?}");
+            assert_eq!(parse_cell(t, DecimalMark::Point), Cell::Missing, "{t:?}");
         }
     }
 
     #[test]
     fn numbers_marks_and_exponents() {
-        assert_eq!(parse_cell("12.5", false), v(12.5));
-        assert_eq!(parse_cell(" 9.1 L", false), v(9.1));
-        assert_eq!(parse_cell("250H", false), v(250.0));
-        assert_eq!(parse_cell("7.2(L)", false), v(7.2));
-        assert_eq!(parse_cell("7.2 hh", false), v(7.2));
-        assert_eq!(parse_cell("1e3", false), v(1000.0));
-        assert_eq!(parse_cell("14*", false), v(14.0));
-        assert_eq!(parse_cell("12,5", true), v(12.5));
-        assert_eq!(parse_cell("12,5", false), Cell::Text("12,5".into()));
+        assert_eq!(parse_cell("12.5", DecimalMark::Point), v(12.5));
+        assert_eq!(parse_cell(" 9.1 L", DecimalMark::Point), v(9.1));
+        assert_eq!(parse_cell("250H", DecimalMark::Point), v(250.0));
+        assert_eq!(parse_cell("7.2(L)", DecimalMark::Point), v(7.2));
+        assert_eq!(parse_cell("7.2 hh", DecimalMark::Point), v(7.2));
+        assert_eq!(parse_cell("1e3", DecimalMark::Point), v(1000.0));
+        assert_eq!(parse_cell("14*", DecimalMark::Point), v(14.0));
+        assert_eq!(parse_cell("12,5", DecimalMark::Unsettled), v(12.5));
+        assert_eq!(parse_cell("0,125", DecimalMark::Unsettled), v(0.125));
+        assert_eq!(parse_cell("1234,5", DecimalMark::Unsettled), v(1234.5));
+        assert_eq!(parse_cell("1.234,5", DecimalMark::Unsettled), v(1234.5));
+        assert_eq!(parse_cell("1,234.5", DecimalMark::Unsettled), v(1234.5));
+        assert_eq!(
+            parse_cell("1.234.567", DecimalMark::Unsettled),
+            v(1_234_567.0)
+        );
+        for ambiguous in ["1,234", "1.234", "-12.500", "123,456"] {
+            assert_eq!(
+                parse_cell(ambiguous, DecimalMark::Unsettled),
+                Cell::Ambiguous(ambiguous.into()),
+                "{ambiguous}"
+            );
+        }
+        // A known mark settles it: the other one separates thousands.
+        assert_eq!(parse_cell("1.234", DecimalMark::Comma), v(1234.0));
+        assert_eq!(parse_cell("1,234", DecimalMark::Comma), v(1.234));
+        assert_eq!(parse_cell("1,234", DecimalMark::Point), v(1234.0));
+        assert_eq!(parse_cell("1,234.5", DecimalMark::Point), v(1234.5));
+        assert_eq!(
+            parse_cell("12,34", DecimalMark::Point),
+            Cell::Text("12,34".into())
+        );
+        assert_eq!(parse_cell("1.5e3", DecimalMark::Point), v(1500.0));
+        assert_eq!(
+            parse_cell("12,5", DecimalMark::Point),
+            Cell::Text("12,5".into())
+        );
     }
 
     #[test]
     fn censored_values() {
         let c = |x, censor| Cell::Value(Measure { value: x, censor });
-        assert_eq!(parse_cell("<10", false), c(10.0, Censor::Lt));
-        assert_eq!(parse_cell("<= 5", false), c(5.0, Censor::Le));
-        assert_eq!(parse_cell("≥200", false), c(200.0, Censor::Ge));
-        assert_eq!(parse_cell("> 1000 H", false), c(1000.0, Censor::Gt));
+        assert_eq!(parse_cell("<10", DecimalMark::Point), c(10.0, Censor::Lt));
+        assert_eq!(parse_cell("<= 5", DecimalMark::Point), c(5.0, Censor::Le));
+        assert_eq!(parse_cell("≥200", DecimalMark::Point), c(200.0, Censor::Ge));
+        assert_eq!(
+            parse_cell("> 1000 H", DecimalMark::Point),
+            c(1000.0, Censor::Gt)
+        );
     }
 
     #[test]
@@ -270,7 +398,11 @@ mod tests {
             "<",
             "1e999",
         ] {
-            assert_eq!(parse_cell(t, false), Cell::Text(t.trim().into()), "{t:?}");
+            assert_eq!(
+                parse_cell(t, DecimalMark::Point),
+                Cell::Text(t.trim().into()),
+                "{t:?}"
+            );
         }
     }
 

@@ -86,6 +86,10 @@ pub struct ClassifyArgs {
     /// Days around a haemoglobin result within which other results join its panel (long layout).
     #[arg(long, default_value_t = 7)]
     pub panel_window_days: u32,
+    /// Decimal mark of the export: `auto` reads `.` in a comma-delimited file and otherwise
+    /// never guesses a value that could be read two ways (`1,234`: flag AMBIGUOUS_NUMBER).
+    #[arg(long, value_enum, default_value_t = DecimalArg::Auto)]
+    pub decimal: DecimalArg,
     /// Exit with code 3 when any row was rejected.
     #[arg(long)]
     pub strict: bool,
@@ -126,6 +130,20 @@ pub struct ExplainArgs {
     /// Panel window of the long layout, as for classify.
     #[arg(long, default_value_t = 7)]
     pub panel_window_days: u32,
+    /// Decimal mark of the export, as for classify.
+    #[arg(long, value_enum, default_value_t = DecimalArg::Auto)]
+    pub decimal: DecimalArg,
+}
+
+/// `--decimal`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DecimalArg {
+    /// `.` in a comma-delimited file; otherwise an ambiguous value is flagged, never guessed.
+    Auto,
+    /// `.` is the decimal mark (`,` separates thousands).
+    Point,
+    /// `,` is the decimal mark (`.` separates thousands).
+    Comma,
 }
 
 impl ExplainArgs {
@@ -135,6 +153,7 @@ impl ExplainArgs {
             self.layout,
             self.mapping.as_deref(),
             self.panel_window_days,
+            self.decimal,
             rs,
         )
     }
@@ -180,6 +199,7 @@ impl ClassifyArgs {
             self.layout,
             self.mapping.as_deref(),
             self.panel_window_days,
+            self.decimal,
             rs,
         )?;
         let format = match (self.format, &self.output) {
@@ -226,6 +246,7 @@ fn ingest_options(
     layout: Layout,
     mapping: Option<&std::path::Path>,
     panel_window_days: u32,
+    decimal: DecimalArg,
     rs: &Ruleset,
 ) -> Result<IngestOptions, ConfigError> {
     Ok(IngestOptions {
@@ -239,6 +260,11 @@ fn ingest_options(
             None => None,
         },
         panel_window_days: f64::from(panel_window_days),
+        decimal: match decimal {
+            DecimalArg::Auto => ingest::Decimal::Auto,
+            DecimalArg::Point => ingest::Decimal::Point,
+            DecimalArg::Comma => ingest::Decimal::Comma,
+        },
         ..IngestOptions::default()
     })
 }

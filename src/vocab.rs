@@ -110,6 +110,7 @@ code_enum! {
         IronDeficiencyHfCriteria => "IRON_DEFICIENCY_HF_CRITERIA",
         CkdIronTrialCriteria => "CKD_IRON_TRIAL_CRITERIA",
         CollectedAtUnreadable => "COLLECTED_AT_UNREADABLE",
+        AmbiguousNumber => "AMBIGUOUS_NUMBER",
     }
 }
 
@@ -244,6 +245,7 @@ code_enum! {
         Data003 => "DATA-003",
         Data004 => "DATA-004",
         Data005 => "DATA-005",
+        Data006 => "DATA-006",
         Flag001 => "FLAG-001",
         Flag002 => "FLAG-002",
         Flag003 => "FLAG-003",
@@ -368,7 +370,7 @@ mod tests {
         let mut flags: Vec<&str> = Flag::ALL.iter().map(|f| f.code()).collect();
         flags.sort_unstable();
         flags.dedup();
-        assert_eq!(flags.len(), 29);
+        assert_eq!(flags.len(), 30);
         assert_eq!(Label::ALL.len(), 14);
         for r in RuleId::ALL {
             assert_eq!(RuleId::from_code(r.code()), Some(r));

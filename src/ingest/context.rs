@@ -1,7 +1,7 @@
 //! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes),
 //! and the one reader that fills a panel's context from them for both layouts.
 
-use crate::cell::parse_number;
+use crate::cell::{parse_number, DecimalMark};
 use crate::ingest::header::Column;
 use crate::panel::{BackPain, Panel, Pregnancy, Sex};
 use crate::vocab::{Condition, Medication};
@@ -87,11 +87,11 @@ pub fn age(
     birth: Option<&str>,
     collected: Option<&str>,
     max: f64,
-    decimal_comma: bool,
+    mark: DecimalMark,
 ) -> (Option<f64>, Option<String>) {
     let mut note = None;
     if let Some(raw) = age_raw.filter(|r| !r.trim().is_empty()) {
-        match parse_number(raw, decimal_comma) {
+        match parse_number(raw, mark) {
             Some(a) if (0.0..=max).contains(&a) => return (Some(a), None),
             _ => {
                 note = Some(format!(
@@ -131,7 +131,7 @@ pub fn age(
 pub(crate) struct ContextSource {
     /// Upper bound of a valid age (ruleset `age_valid_max_years`).
     pub max_age: f64,
-    pub decimal_comma: bool,
+    pub mark: DecimalMark,
     /// Whether an age may be derived from `birth_date` when `collected_at` is blank. The wide
     /// layout derives one only when the export has a `collected_at` column; the long layout
     /// always tries (a blank collection date then yields the "no valid age" note).
@@ -155,15 +155,14 @@ impl ContextSource {
             self.collection_date_column
                 .then_some(panel.collected_at.as_str()),
             self.max_age,
-            self.decimal_comma,
+            self.mark,
         );
         panel.age_years = age_years;
         panel.age_note = note;
         panel.pregnancy = pregnancy(cell(&Column::Pregnant).unwrap_or(""));
-        panel.altitude_m =
-            cell(&Column::Altitude).and_then(|r| parse_number(r, self.decimal_comma));
+        panel.altitude_m = cell(&Column::Altitude).and_then(|r| parse_number(r, self.mark));
         panel.cigarettes_per_day = cell(&Column::Cigarettes)
-            .and_then(|r| parse_number(r, self.decimal_comma))
+            .and_then(|r| parse_number(r, self.mark))
             .filter(|c| *c >= 0.0);
         panel.smoker = cell(&Column::Smoker).and_then(yes_no);
         panel.back_pain = back_pain(cell(&Column::BackPain).unwrap_or(""));
@@ -192,12 +191,30 @@ mod tests {
         assert_eq!(iso_days("2000-03-01T10:00:00"), Some(11_017));
         assert_eq!(iso_days("2000-13-01"), None);
         assert_eq!(iso_days("01/02/2000"), None);
-        let (a, _) = age(None, Some("1990-06-15"), Some("2026-06-15"), 130.0, false);
+        let (a, _) = age(
+            None,
+            Some("1990-06-15"),
+            Some("2026-06-15"),
+            130.0,
+            DecimalMark::Point,
+        );
         assert!((a.unwrap_or(0.0) - 36.0).abs() < 0.01);
-        assert_eq!(age(Some("-3"), None, None, 130.0, false).0, None);
-        assert_eq!(age(Some("131"), None, None, 130.0, false).0, None);
-        assert_eq!(age(Some("abc"), None, None, 130.0, false).0, None);
-        assert_eq!(age(Some("0,5"), None, None, 130.0, true).0, Some(0.5));
+        assert_eq!(
+            age(Some("-3"), None, None, 130.0, DecimalMark::Point).0,
+            None
+        );
+        assert_eq!(
+            age(Some("131"), None, None, 130.0, DecimalMark::Point).0,
+            None
+        );
+        assert_eq!(
+            age(Some("abc"), None, None, 130.0, DecimalMark::Point).0,
+            None
+        );
+        assert_eq!(
+            age(Some("0,5"), None, None, 130.0, DecimalMark::Unsettled).0,
+            Some(0.5)
+        );
     }
 
     #[test]

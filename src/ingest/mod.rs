@@ -20,6 +20,7 @@ pub use long::LongReader;
 pub use mapping::Mapping;
 pub use wide::WideReader;
 
+use crate::cell::DecimalMark;
 use crate::error::{ConfigError, RunError};
 use crate::panel::Panel;
 
@@ -179,6 +180,7 @@ pub struct IngestOptions {
     pub layout: Layout,
     pub mapping: Option<Mapping>,
     pub panel_window_days: f64,
+    pub decimal: Decimal,
     /// Bytes read from all inputs so far (progress).
     pub bytes_read: Arc<AtomicU64>,
 }
@@ -189,6 +191,7 @@ impl Default for IngestOptions {
             layout: Layout::Auto,
             mapping: None,
             panel_window_days: 7.0,
+            decimal: Decimal::Auto,
             bytes_read: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -226,6 +229,7 @@ impl InputReader {
                 header_line,
                 names,
                 delimiter,
+                mark: opts.decimal.mark(delimiter),
             };
             Ok(InputReader::Long(LongReader::from_header(
                 index,
@@ -241,6 +245,7 @@ impl InputReader {
                 header_line,
                 rs,
                 opts.mapping.as_ref(),
+                opts.decimal,
             )?))
         }
     }
@@ -287,6 +292,30 @@ pub(crate) struct OpenedInput {
     pub header_line: Vec<u8>,
     pub names: Vec<String>,
     pub delimiter: u8,
+    pub mark: DecimalMark,
+}
+
+/// How numbers write their decimals (`--decimal`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decimal {
+    /// `.` in a `,`-delimited file; otherwise not settled: a value that could be read two
+    /// ways is never guessed.
+    #[default]
+    Auto,
+    Point,
+    Comma,
+}
+
+impl Decimal {
+    /// The decimal mark of a file with this delimiter.
+    pub fn mark(self, delimiter: u8) -> DecimalMark {
+        match self {
+            Decimal::Point => DecimalMark::Point,
+            Decimal::Comma => DecimalMark::Comma,
+            Decimal::Auto if delimiter == b',' => DecimalMark::Point,
+            Decimal::Auto => DecimalMark::Unsettled,
+        }
+    }
 }
 
 /// Splits the header line into column names.

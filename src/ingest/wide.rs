@@ -38,7 +38,15 @@ impl WideReader {
         let name = input.name();
         let mut buffered = input.open()?;
         let header_line = read_header_line(&name, buffered.as_mut())?;
-        WideReader::from_header(input_index, name, buffered, header_line, ruleset, None)
+        WideReader::from_header(
+            input_index,
+            name,
+            buffered,
+            header_line,
+            ruleset,
+            None,
+            super::Decimal::Auto,
+        )
     }
 
     /// Continues from an already read header line.
@@ -49,6 +57,7 @@ impl WideReader {
         header_line: Vec<u8>,
         ruleset: &Ruleset,
         mapping: Option<&Mapping>,
+        decimal: super::Decimal,
     ) -> Result<WideReader, RunError> {
         let delimiter = super::detect_delimiter(&header_line);
         let names = super::header_names(&name, &header_line, delimiter)?;
@@ -61,7 +70,7 @@ impl WideReader {
         })?;
         let context = ContextSource {
             max_age: ruleset.thresholds.age_valid_max_years,
-            decimal_comma: delimiter != b',',
+            mark: decimal.mark(delimiter),
             collection_date_column: header.position(&Column::CollectedAt).is_some(),
         };
         Ok(WideReader {
@@ -191,7 +200,7 @@ impl WideReader {
                 continue;
             }
             any_value = true;
-            let cell = match parse_cell(raw, self.context.decimal_comma) {
+            let cell = match parse_cell(raw, self.context.mark) {
                 Cell::Value(m) => {
                     let value = plausible::convert(m.value, *factor);
                     let column = &self.header.names[i];

@@ -210,7 +210,7 @@ fn decide(
     };
     let hb = match input.panel.cell(Analyte::Hb) {
         Cell::Value(hb) => *hb,
-        Cell::Text(_) | Cell::Missing => {
+        Cell::Text(_) | Cell::Ambiguous(_) | Cell::Missing => {
             trail.recommend(TestCode::Hb);
             trail.note(
                 RuleId::Anemia004,

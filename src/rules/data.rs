@@ -59,6 +59,16 @@ pub(crate) const RULES: &[RuleMeta] = &[
         tables: &[],
         raises: &[Flag::CollectedAtUnreadable],
     },
+    RuleMeta {
+        id: RuleId::Data006,
+        family: "DATA",
+        title: "Ambiguous numbers",
+        rationale_template: "A value that could be read two ways (a single comma or point before exactly three digits, where the file does not settle the decimal mark) is never guessed: it is missing for the rules and quoted; --decimal point or comma settles it.",
+        citation: "anemia-engine interface 2026.2 (numbers)",
+        thresholds: &[],
+        tables: &[],
+        raises: &[Flag::AmbiguousNumber],
+    },
 ];
 
 pub(crate) const PANEL_RULES: &[RuleMeta] = &[RuleMeta {
@@ -100,6 +110,23 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         trail.note(
             RuleId::Data002,
             format!("text results treated as missing: {}", texts.join(", ")),
+        );
+    }
+    let ambiguous: Vec<String> = Analyte::ALL
+        .iter()
+        .filter_map(|a| match panel.cell(*a) {
+            Cell::Ambiguous(t) => Some(format!("{a} {t:?}")),
+            _ => None,
+        })
+        .collect();
+    if !ambiguous.is_empty() {
+        trail.flag(Flag::AmbiguousNumber);
+        trail.note(
+            RuleId::Data006,
+            format!(
+                "could be read two ways (decimal mark not settled; --decimal settles it), treated as missing: {}",
+                ambiguous.join(", ")
+            ),
         );
     }
     if panel.age_years.is_none() {

@@ -292,7 +292,8 @@ mod tests {
                 && w.chars()
                     .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
             let after = |prev: &str| i > 0 && words[i - 1] == prev;
-            let reference = after("section") || after("procedure") || after("Procedure");
+            let reference =
+                after("section") || after("procedure") || after("Procedure") || after("ISO");
             if numeric && !reference && !(w == "100" && after("x")) {
                 found.push(w.to_string());
             }

@@ -1,7 +1,7 @@
 //! Property tests: monotonicity of the anemia decision and totality of the cell parser.
 
 use anemia_engine::analyte::Analyte;
-use anemia_engine::cell::{parse_cell, Cell, Measure};
+use anemia_engine::cell::{parse_cell, Cell, DecimalMark, Measure};
 use anemia_engine::panel::{Panel, Pregnancy, Sex};
 use anemia_engine::rules::evaluate;
 use anemia_engine::ruleset::Ruleset;
@@ -72,10 +72,14 @@ proptest! {
     }
 
     #[test]
-    fn no_string_makes_the_cell_parser_panic(raw in "\\PC{0,24}", comma in any::<bool>()) {
-        match parse_cell(&raw, comma) {
+    fn no_string_makes_the_cell_parser_panic(raw in "\\PC{0,24}", mark in prop_oneof![Just(DecimalMark::Point), Just(DecimalMark::Comma), Just(DecimalMark::Unsettled)]) {
+        match parse_cell(&raw, mark) {
             Cell::Value(m) => prop_assert!(m.value.is_finite()),
             Cell::Text(t) => prop_assert_eq!(t, raw.trim()),
+            Cell::Ambiguous(t) => {
+                prop_assert_eq!(&t, raw.trim());
+                prop_assert_eq!(mark, DecimalMark::Unsettled);
+            }
             Cell::Missing => prop_assert!(anemia_engine::cell::is_missing_token(&raw)),
         }
     }
@@ -83,6 +87,6 @@ proptest! {
     #[test]
     fn numbers_with_marks_parse_to_the_number(v in 0.0f64..100000.0, mark in prop_oneof![Just(""), Just(" H"), Just("L"), Just("(H)"), Just(" *"), Just("!")]) {
         let text = format!("{v}{mark}");
-        prop_assert_eq!(parse_cell(&text, false), Cell::Value(Measure::exact(v)));
+        prop_assert_eq!(parse_cell(&text, DecimalMark::Point), Cell::Value(Measure::exact(v)));
     }
 }

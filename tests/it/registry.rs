@@ -81,6 +81,7 @@ fn every_rule_id_in_evidence_is_a_declared_rule() {
         ("corpus", fixture("cases.csv")),
         ("si_units", fixture("qa_explain.csv")),
         ("vignettes_2026_2", fixture("cases_2026_2.csv")),
+        ("vignettes_semicolon", fixture("cases_2026_2_semicolon.csv")),
         ("generated", export.clone()),
     ] {
         let out = dir.path().join(format!("{name}.csv"));

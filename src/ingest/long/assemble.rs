@@ -37,7 +37,7 @@ impl LongReader {
             results: &results,
             context: ContextSource {
                 max_age: rs.thresholds.age_valid_max_years,
-                decimal_comma: self.decimal_comma,
+                mark: self.mark,
                 collection_date_column: true,
             },
             used: vec![false; results.len()],

@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 
 use crate::analyte::Analyte;
-use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
+use crate::cell::{is_missing_token, parse_cell, Cell, DecimalMark, Measure};
 use crate::error::{ConfigError, RunError};
 use crate::ingest::header::{context_column, Column};
 use crate::ingest::lines;
@@ -68,7 +68,7 @@ pub struct LongReader {
     pub name: String,
     pub delimiter: u8,
     pub ignored: Vec<(String, String)>,
-    decimal_comma: bool,
+    mark: DecimalMark,
     reader: csv::Reader<Box<dyn Read + Send>>,
     line_index: lines::LineIndex,
     context_cols: Vec<(Column, usize)>,
@@ -94,6 +94,7 @@ impl LongReader {
             header_line,
             names,
             delimiter,
+            mark,
         } = opened;
         let mut cols = HashMap::new();
         let mut context_cols = Vec::new();
@@ -149,7 +150,7 @@ impl LongReader {
             name,
             delimiter,
             ignored,
-            decimal_comma: delimiter != b',',
+            mark,
             reader,
             line_index,
             context_cols,
@@ -328,7 +329,7 @@ impl LongReader {
             (true, Some(default)) => default,
             _ => unit_raw,
         };
-        let m = match parse_cell(raw_value, self.decimal_comma) {
+        let m = match parse_cell(raw_value, self.mark) {
             Cell::Value(m) => m,
             other => return Ok((other, None)),
         };

@@ -106,6 +106,7 @@ fn analyte_value(analyte: Analyte, p: &Panel, rs: &Ruleset) -> AnalyteValue {
         status: match cell {
             Cell::Missing => "missing",
             Cell::Text(_) => "text",
+            Cell::Ambiguous(_) => "ambiguous",
             Cell::Value(m) if m.is_censored() => "censored",
             Cell::Value(_) => "value",
         },
@@ -223,6 +224,9 @@ fn analyte_read_as(
         Cell::Missing => "missing".to_string(),
         Cell::Text(t) => {
             format!("text result {t:?}: missing for the rules (DATA-002)")
+        }
+        Cell::Ambiguous(t) => {
+            format!("{t:?} could be read two ways: missing for the rules (DATA-006)")
         }
         Cell::Value(m) => {
             let mut s = if factor != 1.0 {
