@@ -27,33 +27,24 @@ use crate::analyte::{Analyte, ANALYTE_COUNT};
 use crate::error::RulesetError;
 use crate::vocab::Procedure;
 
-/// The files every ruleset consists of, in manifest order.
-pub const RULESET_FILES: [&str; 11] = [
-    "units.csv",
-    "plausibility.csv",
-    "hb_cutoffs.csv",
-    "hb_adjustments.csv",
-    "mcv_ranges.csv",
-    "ferritin_cutoffs.csv",
-    "thresholds.csv",
-    "guidance.toml",
-    "loinc.csv",
-    "unit_aliases.csv",
-    "clinical_lists.csv",
-];
-
 const MANIFEST: &str = "MANIFEST.toml";
 
-/// Embeds the default ruleset's files (the manifest and [`RULESET_FILES`]).
-macro_rules! embed {
+/// Declares the files of a ruleset once: [`RULESET_FILES`] (manifest order) and the default
+/// ruleset embedded from `reference-ranges/DIR/` (the manifest and those files).
+macro_rules! ruleset_files {
     ($dir:literal: $($name:literal),+ $(,)?) => {
-        [$(($name, include_str!(concat!("../../reference-ranges/", $dir, "/", $name)))),+]
+        /// The files every ruleset consists of, in manifest order.
+        pub const RULESET_FILES: [&str; [$($name),+].len()] = [$($name),+];
+
+        /// The default ruleset, compiled into the binary.
+        const EMBEDDED: [(&str, &str); [$($name),+].len() + 1] = [
+            (MANIFEST, include_str!(concat!("../../reference-ranges/", $dir, "/MANIFEST.toml"))),
+            $(($name, include_str!(concat!("../../reference-ranges/", $dir, "/", $name)))),+
+        ];
     };
 }
 
-/// The default ruleset, compiled into the binary.
-const EMBEDDED: [(&str, &str); 12] = embed!("2026.2":
-    "MANIFEST.toml",
+ruleset_files!("2026.2":
     "units.csv",
     "plausibility.csv",
     "hb_cutoffs.csv",
