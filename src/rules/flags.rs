@@ -439,10 +439,8 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
     }
     if let Some(t2) = v2 {
         if input.pregnancy_applies {
-            reasons.push(
-                "pregnancy (avoid from 20 weeks: fetal renal dysfunction; from 30 weeks: premature closure of the ductus arteriosus)"
-                    .to_string(),
-            );
+            let words = input.rs.lists.nsaid_pregnancy.as_deref();
+            reasons.push(words.unwrap_or("pregnancy").to_string());
         }
         if let Some(age) = p.age_years.filter(|a| *a >= t2.nsaid_age_from_years) {
             reasons.push(format!(

@@ -13,6 +13,7 @@ code_enum! {
         IvIronCondition => "iv_iron_condition",
         NsaidCautionCondition => "nsaid_caution_condition",
         NsaidCautionMedication => "nsaid_caution_medication",
+        NsaidCautionState => "nsaid_caution_state",
     }
 }
 
@@ -37,6 +38,8 @@ pub struct ClinicalLists {
     pub nsaid_conditions: Vec<(Condition, String)>,
     /// NSAID caution reasons from medications, with the words evidence names.
     pub nsaid_medications: Vec<(Medication, String)>,
+    /// The words evidence names for pregnancy as an NSAID caution reason (procedure 2026.2).
+    pub nsaid_pregnancy: Option<String>,
 }
 
 const FILE: &str = "clinical_lists.csv";
@@ -57,7 +60,9 @@ pub(super) fn validate(rows: &[Lined<ClinicalListRow>], p: &mut Problems) -> Cli
         }
         let needs_reason = matches!(
             row.list,
-            ClinicalList::NsaidCautionCondition | ClinicalList::NsaidCautionMedication
+            ClinicalList::NsaidCautionCondition
+                | ClinicalList::NsaidCautionMedication
+                | ClinicalList::NsaidCautionState
         );
         if needs_reason && row.reason.trim().is_empty() {
             p.push(
@@ -71,6 +76,17 @@ pub(super) fn validate(rows: &[Lined<ClinicalListRow>], p: &mut Problems) -> Cli
             continue;
         }
         let reason = row.reason.trim().to_string();
+        if row.list == ClinicalList::NsaidCautionState {
+            match row.code.as_str() {
+                "pregnancy" => lists.nsaid_pregnancy = Some(reason),
+                other => p.push(
+                    FILE,
+                    r.line,
+                    format!("unknown state {other:?} (known: pregnancy)"),
+                ),
+            }
+            continue;
+        }
         if row.list == ClinicalList::NsaidCautionMedication {
             match Medication::from_code(&row.code) {
                 Some(m) => lists.nsaid_medications.push((m, reason)),
@@ -86,7 +102,7 @@ pub(super) fn validate(rows: &[Lined<ClinicalListRow>], p: &mut Problems) -> Cli
             ClinicalList::ChronicInflammatory => lists.chronic_inflammatory.push(c),
             ClinicalList::IvIronCondition => lists.iv_iron_conditions.push(c),
             ClinicalList::NsaidCautionCondition => lists.nsaid_conditions.push((c, reason)),
-            ClinicalList::NsaidCautionMedication => {}
+            ClinicalList::NsaidCautionMedication | ClinicalList::NsaidCautionState => {}
         }
     }
     lists
