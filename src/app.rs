@@ -34,6 +34,9 @@ pub enum ExitStatus {
     Config = 2,
     /// 3: completed, `--strict` given, and rows were rejected.
     StrictRejects = 3,
+    /// 141: stdout was closed by its reader (`| head`): not every row was delivered. No
+    /// message (the reader chose to stop); no output file is left partial.
+    ClosedStdout = 141,
 }
 
 impl ExitStatus {
@@ -76,8 +79,21 @@ impl From<ImpactError> for Error {
 }
 
 impl Error {
+    /// Writing to stdout failed because its reader closed it.
+    pub fn is_closed_stdout(&self) -> bool {
+        let pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+        match self {
+            Error::Io(e) | Error::Run(RunError::Io { source: e, .. }) => pipe(e),
+            Error::Run(RunError::Write { path, error }) => path == "<stdout>" && pipe(error),
+            _ => false,
+        }
+    }
+
     /// The exit status this error ends the process with.
     pub fn exit_status(&self) -> ExitStatus {
+        if self.is_closed_stdout() {
+            return ExitStatus::ClosedStdout;
+        }
         match self {
             Error::Config(_) | Error::Run(RunError::Config(_)) => ExitStatus::Config,
             // An unknown result-file extension is a usage error; files that cannot be
@@ -111,11 +127,8 @@ fn load_ruleset(dir: Option<&std::path::Path>) -> Result<Ruleset, ConfigError> {
 /// Writes a command's text to stdout.
 fn print(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        // A closed pipe (`| head`) is not a failure.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+    // A closed pipe (`| head`) ends the command with exit 141 and no message.
+    Ok(out.write_all(text.as_bytes()).and_then(|_| out.flush())?)
 }
 
 fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, Error> {

@@ -1,6 +1,7 @@
 //! anemia-engine binary: parse arguments, run the command, exit with its documented status
 //! (see [`anemia_engine::app::ExitStatus`]).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anemia_engine::app;
@@ -13,18 +14,23 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The library's messages, on stderr.
+/// The library's messages, on stderr. A closed stderr loses them but never stops the run
+/// (`eprintln!` would panic).
 struct Stderr;
+
+fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
 
 impl Messages for Stderr {
     fn warn(&self, line: &str) {
-        eprintln!("{line}");
+        to_stderr(&format!("{line}\n"));
     }
     fn info(&self, line: &str) {
-        eprintln!("{line}");
+        to_stderr(&format!("{line}\n"));
     }
     fn report(&self, text: &str) {
-        eprint!("{text}");
+        to_stderr(text);
     }
 }
 
@@ -33,10 +39,12 @@ fn main() -> ExitCode {
         Ok(status) => status,
         Err(err) => {
             let status = err.exit_status();
-            let err = anyhow::Error::new(err);
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            if status != app::ExitStatus::ClosedStdout {
+                let err = anyhow::Error::new(err);
+                to_stderr(&format!("error: {err}\n"));
+                for cause in err.chain().skip(1) {
+                    to_stderr(&format!("  caused by: {cause}\n"));
+                }
             }
             status
         }

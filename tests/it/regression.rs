@@ -273,3 +273,43 @@ fn checkout_below_a_temporary_directory_keeps_snapshot_paths() {
         ");
     });
 }
+
+#[test]
+fn classify_into_a_closed_stdout_exits_141_without_a_message() {
+    // `classify export.csv | head -1` (before the fix: exit 1 with an error message).
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anemia-engine"))
+        .args(["classify", s(&fixture("cases.csv"))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    assert!(first.starts_with("patient_id,"), "{first}");
+    // The reader is dropped here: the engine's next writes find the pipe closed.
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_run() {
+    // Before the fix the messages sink used eprintln!, which panics (exit 101) on a closed
+    // stderr; the results must still be written in full.
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anemia-engine"))
+        .args(["classify", s(&fixture("cli_messy.csv")), "-o", s(&out)])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert!(fs::read_to_string(&out).expect("results").lines().count() > 1);
+}
