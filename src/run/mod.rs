@@ -8,6 +8,7 @@
 
 mod batches;
 mod outputs;
+mod paths;
 mod progress;
 
 use std::io::Write;
@@ -77,6 +78,7 @@ pub fn classify(
     if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
+    paths::check(opts)?;
     // Open every input first: header problems stop the run before any row is processed.
     let mut readers = Vec::with_capacity(opts.inputs.len());
     for (i, input) in opts.inputs.iter().enumerate() {

@@ -12,6 +12,7 @@ mod formats;
 mod guidance;
 mod long_layout;
 mod messy;
+mod output_paths;
 mod properties;
 mod qa;
 mod registry;
