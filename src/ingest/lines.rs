@@ -139,6 +139,34 @@ impl<R: Read> Read for LineTracked<R> {
     }
 }
 
+/// What a physical data line is before it is read as a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// Only spaces, tabs and delimiters (as spreadsheets leave at the end of an export).
+    Blank,
+    /// The header line again (exports concatenated with their headers): not data.
+    RepeatedHeader,
+    Data,
+}
+
+/// Classifies a record's fields against the file's header names (trimmed).
+pub fn line_kind(fields: &[String], header: &[String]) -> LineKind {
+    if fields.iter().all(|f| f.trim().is_empty()) {
+        return LineKind::Blank;
+    }
+    let same = fields.len() == header.len()
+        && fields.iter().zip(header).all(|(f, h)| {
+            f.trim_start_matches('\u{feff}')
+                .trim()
+                .eq_ignore_ascii_case(h.trim_start_matches('\u{feff}').trim())
+        });
+    if same {
+        LineKind::RepeatedHeader
+    } else {
+        LineKind::Data
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -262,6 +262,14 @@ impl InputReader {
         }
     }
 
+    /// Lines that repeated the header (skipped, not data).
+    pub fn header_repeats(&self) -> u64 {
+        match self {
+            InputReader::Wide(r) => r.header_repeats,
+            InputReader::Long(r) => r.header_repeats,
+        }
+    }
+
     pub fn layout_name(&self) -> &'static str {
         match self {
             InputReader::Wide(_) => "wide",

@@ -25,6 +25,8 @@ pub struct WideReader {
     record: csv::ByteRecord,
     data_rows: u64,
     fields: Vec<String>,
+    /// Lines that repeated the header (not data; counted in the summary).
+    pub header_repeats: u64,
 }
 
 impl WideReader {
@@ -84,6 +86,7 @@ impl WideReader {
             record: csv::ByteRecord::new(),
             data_rows: 0,
             fields: Vec::new(),
+            header_repeats: 0,
         })
     }
 
@@ -104,9 +107,17 @@ impl WideReader {
             else {
                 return Ok(false);
             };
-            self.data_rows += 1;
             self.fields.clear();
             lines::fields_of(&self.record, &mut self.fields);
+            match lines::line_kind(&self.fields, &self.header.names) {
+                lines::LineKind::Blank => continue,
+                lines::LineKind::RepeatedHeader => {
+                    self.header_repeats += 1;
+                    continue;
+                }
+                lines::LineKind::Data => {}
+            }
+            self.data_rows += 1;
             out.push(self.row(line, ruleset));
         }
         Ok(true)

@@ -23,6 +23,8 @@ pub struct InputSummary {
     pub rows_used: u64,
     /// Long layout: results no panel used.
     pub not_attached: u64,
+    /// Lines that repeated the header: not data, not in `rows_read`.
+    pub header_repeats: u64,
     pub ignored_columns: Vec<IgnoredColumn>,
 }
 
@@ -180,6 +182,12 @@ impl Summary {
             }
             for c in &i.ignored_columns {
                 s.push_str(&format!("  ignored column {:?}: {}\n", c.column, c.reason));
+            }
+            if i.header_repeats > 0 {
+                s.push_str(&format!(
+                    "  {} line(s) repeating the header skipped (not data)\n",
+                    i.header_repeats
+                ));
             }
         }
         let balance = if self.ledger_balanced {

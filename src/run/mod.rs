@@ -113,6 +113,9 @@ pub fn classify(
         Ok(())
     })?;
     progress.finish();
+    for (input, reader) in summary.inputs.iter_mut().zip(&readers) {
+        input.header_repeats = reader.header_repeats();
+    }
 
     let finished = outputs.finish()?;
     summary.close_ledger();

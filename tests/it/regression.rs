@@ -313,3 +313,37 @@ fn a_closed_stderr_does_not_stop_the_run() {
     assert_eq!(status.code(), Some(0));
     assert!(fs::read_to_string(&out).expect("results").lines().count() > 1);
 }
+
+#[test]
+fn a_repeated_header_line_is_not_a_patient_and_blank_lines_are_not_data() {
+    // Before the fix a header repeated mid-file became a panel for patient "patient_id", and
+    // a line of spaces and delimiters was rejected as a data row.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("export.csv");
+    fs::write(
+        &input,
+        "patient_id,specimen_id,sex,age_years,hb_g_dl\nP1,S1,F,40,10.0\n  ,  , ,\t,\n\
+         Patient_ID , specimen_id,sex,age_years,hb_g_dl\nP2,S2,M,40,14.0\n,,,,\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.csv");
+    let summary = dir.path().join("summary.json");
+    let o = engine(&[
+        "classify",
+        s(&input),
+        "-o",
+        s(&out),
+        "--summary",
+        s(&summary),
+        "--quiet",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let results = fs::read_to_string(&out).expect("results");
+    assert_eq!(results.lines().count(), 3, "{results}");
+    assert!(!results.contains("\npatient_id,"), "{results}");
+    let s: Value =
+        serde_json::from_str(&fs::read_to_string(&summary).expect("summary")).expect("json");
+    assert_eq!(s["rows_read"], 2);
+    assert_eq!(s["rejected"], 0);
+    assert_eq!(s["inputs"][0]["header_repeats"], 1);
+}

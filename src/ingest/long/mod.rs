@@ -78,6 +78,9 @@ pub struct LongReader {
     mapping: Option<Mapping>,
     pending: VecDeque<RowOutcome>,
     loaded: bool,
+    header_names: Vec<String>,
+    /// Lines that repeated the header (not data; counted in the summary).
+    pub header_repeats: u64,
 }
 
 impl LongReader {
@@ -160,6 +163,8 @@ impl LongReader {
             mapping: mapping.cloned(),
             pending: VecDeque::new(),
             loaded: false,
+            header_names: names.clone(),
+            header_repeats: 0,
         })
     }
 
@@ -225,9 +230,17 @@ impl LongReader {
         while let Some(line) =
             lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
         {
-            data_rows += 1;
             let mut fields = Vec::with_capacity(self.n_fields);
             lines::fields_of(&record, &mut fields);
+            match lines::line_kind(&fields, &self.header_names) {
+                lines::LineKind::Blank => continue,
+                lines::LineKind::RepeatedHeader => {
+                    self.header_repeats += 1;
+                    continue;
+                }
+                lines::LineKind::Data => {}
+            }
+            data_rows += 1;
             match self.parse_result(line, data_rows, fields, rs) {
                 Ok(r) => results.push(r),
                 Err(event) => events.push(event),
