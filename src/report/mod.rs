@@ -15,7 +15,7 @@ use crate::analyte::Analyte;
 use crate::cell::Cell;
 use crate::guidance;
 use crate::panel::Panel;
-use crate::rules::Outcome;
+use crate::rules::{Evidence, Outcome};
 use crate::ruleset::Ruleset;
 use crate::vocab::GuidanceId;
 
@@ -99,11 +99,11 @@ pub fn render_row(
         CODE_SEPARATOR,
     ));
     f.push(Field::List(
-        guidance_ids.iter().map(|s| s.to_string()).collect(),
+        guidance_ids.iter().map(|g| g.code().to_string()).collect(),
         CODE_SEPARATOR,
     ));
     f.push(Field::List(
-        outcome.evidence.iter().map(|e| e.to_string()).collect(),
+        outcome.evidence.iter().map(Evidence::line).collect(),
         TEXT_SEPARATOR,
     ));
     f.push(Field::Text(rs.version.clone()));

@@ -12,6 +12,19 @@ pub struct Evidence {
     pub text: String,
 }
 
+impl Evidence {
+    /// The line as written in outputs (`IRON-003 ferritin ...`), built without the
+    /// formatting machinery (it runs for every evidence line of every row).
+    pub fn line(&self) -> String {
+        let code = self.rule.code();
+        let mut s = String::with_capacity(code.len() + 1 + self.text.len());
+        s.push_str(code);
+        s.push(' ');
+        s.push_str(&self.text);
+        s
+    }
+}
+
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.rule, self.text)
