@@ -32,21 +32,31 @@ struct Context<'a> {
 /// Does the trigger of guidance `id` hold for this panel? Exhaustive: a new
 /// [`GuidanceId`] does not compile until its trigger is written here.
 pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool {
+    trigger(id, &Context::new(panel, o, rs))
+}
+
+impl<'a> Context<'a> {
+    /// What every trigger of one panel reads, decided once for the panel.
+    fn new(panel: &'a Panel, o: &'a Outcome, rs: &'a Ruleset) -> Context<'a> {
+        Context {
+            panel,
+            o,
+            rs,
+            v2: rs.procedure >= Procedure::V2026_2,
+            pregnant: RuleInput::new(panel, rs).pregnancy_applies,
+            iron_deficient: o.iron_status.is_deficient(),
+        }
+    }
+}
+
+fn trigger(id: GuidanceId, c: &Context) -> bool {
+    let (o, panel, t) = (c.o, c.panel, &c.rs.thresholds);
     if o.has_flag(Flag::AgeOutOfScope) {
         // Below 6 months nothing is interpreted; only the transfusion safety entry may attach.
         return id == GuidanceId::SevereTransfusion
             && o.has_flag(Flag::SevereAnemiaTransfusionThreshold);
     }
     let adult_from = |t: f64| o.age_years.is_none_or(|a| a >= t);
-    let c = Context {
-        panel,
-        o,
-        rs,
-        v2: rs.procedure >= Procedure::V2026_2,
-        pregnant: RuleInput::new(panel, rs).pregnancy_applies,
-        iron_deficient: o.iron_status.is_deficient(),
-    };
-    let (o, panel, t) = (c.o, c.panel, &c.rs.thresholds);
     let deficient = c.iron_deficient;
     let back_pain_adult = adult_from(t.back_pain_guidance_min_age_years);
     let care = o.anemia == Some(true) && panel.back_pain != BackPain::No && back_pain_adult;
@@ -63,7 +73,7 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
                 iron_label(o.classification)
             }
         }
-        G::IronIv => iv_iron(&c),
+        G::IronIv => iv_iron(c),
         G::IronDuration => deficient,
         G::IronSource => deficient && adult_from(t.adult_age_years) && !(c.v2 && c.pregnant),
         G::IronSourceChild => c.v2 && deficient && !c.pregnant && !adult_from(t.adult_age_years),
@@ -71,8 +81,8 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
         G::IronCkd => o.has_flag(Flag::CkdIronTrialCriteria),
         G::IronOverloadWorkup => c.v2 && o.has_flag(Flag::IronOverloadPattern),
         // 2026.2: treat the disease when one is named, else find the cause.
-        G::InflammationTreatUnderlying => inflammation_label && (!c.v2 || chronic_named(&c)),
-        G::InflammationFindCause => c.v2 && inflammation_label && !chronic_named(&c),
+        G::InflammationTreatUnderlying => inflammation_label && (!c.v2 || chronic_named(c)),
+        G::InflammationFindCause => c.v2 && inflammation_label && !chronic_named(c),
         G::B12FolateReplace => {
             if c.v2 {
                 o.b12_folate_deficient
@@ -178,8 +188,9 @@ fn iv_iron(c: &Context) -> bool {
 
 /// Guidance attached to one panel, in catalog order.
 pub fn attach(panel: &Panel, outcome: &Outcome, rs: &Ruleset) -> Vec<GuidanceId> {
+    let c = Context::new(panel, outcome, rs);
     GuidanceId::catalog(rs.procedure)
-        .filter(|id| applies(*id, panel, outcome, rs))
+        .filter(|id| trigger(*id, &c))
         .collect()
 }
 
