@@ -47,6 +47,12 @@ pub enum Layout {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvidenceArg {
+    Full,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TextFormat {
     Text,
     Json,
@@ -57,7 +63,8 @@ pub struct ClassifyArgs {
     /// Input files (`.csv`, `.tsv`, `.txt`, `.gz`), or `-` for stdin.
     #[arg(required = true)]
     pub inputs: Vec<String>,
-    /// Output file; the format follows the extension (.csv, .parquet, .ndjson/.jsonl). Default: CSV on stdout.
+    /// Output file; the format follows the extension (.csv, .tsv, .parquet, .ndjson/.jsonl,
+    /// .arrow/.ipc). `-` or none: stdout, in --format (default CSV).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
     /// Output format (overrides the extension).
@@ -99,9 +106,13 @@ pub struct ClassifyArgs {
     /// Periodic progress lines on stderr even when it is not a terminal.
     #[arg(long)]
     pub progress: bool,
-    /// Add the full guidance texts to CSV output (column guidance_text).
+    /// Add the full guidance texts (column guidance_text; always present in NDJSON).
     #[arg(long)]
     pub guidance_text: bool,
+    /// `full`: an evidence column with one line per rule that fired; `none`: no evidence
+    /// column (bulk analytics).
+    #[arg(long, value_enum, default_value_t = EvidenceArg::Full)]
+    pub evidence: EvidenceArg,
     /// Rows per processing batch (memory bound; output does not depend on it).
     #[arg(long, default_value_t = DEFAULT_BATCH_ROWS, hide = true)]
     pub batch_rows: usize,
@@ -202,32 +213,32 @@ impl ClassifyArgs {
             self.decimal,
             rs,
         )?;
-        let format = match (self.format, &self.output) {
+        let output = self
+            .output
+            .clone()
+            .filter(|p| p.as_os_str() != std::ffi::OsStr::new("-"));
+        let format = match (self.format, &output) {
             (Some(f), _) => f,
             (None, None) => OutputFormat::Csv,
             (None, Some(path)) => OutputFormat::from_path(path).ok_or_else(|| {
                 ConfigError::Usage(format!(
-                    "cannot tell the output format from {}; use .csv, .parquet, .ndjson or .jsonl, or give --format",
+                    "cannot tell the output format from {}; use .csv, .tsv, .parquet, .ndjson, .jsonl, .arrow or .ipc, or give --format",
                     path.display()
                 ))
             })?,
         };
-        if self.output.is_none() && format != OutputFormat::Csv {
-            return Err(ConfigError::Usage(
-                "Parquet and NDJSON need an output file (-o)".into(),
-            ));
-        }
         let inputs = expand_inputs(&self.inputs)?;
         if self.compare_ruleset.is_some() {
             crate::qa::impact::check_inputs(&inputs)?;
         }
         Ok(ClassifyOptions {
             inputs,
-            output: self.output.clone(),
+            output,
             format,
             rejects: self.rejects.clone(),
             summary: self.summary.clone(),
             guidance_text: self.guidance_text,
+            evidence: self.evidence == EvidenceArg::Full,
             batch_rows: self.batch_rows.max(1),
             ingest,
             progress: if self.quiet {

@@ -18,3 +18,10 @@ pub fn num(x: f64) -> String {
 pub fn show(m: Measure) -> String {
     format!("{}{}", m.censor.prefix(), num(m.value))
 }
+
+/// Appends `x` with exactly `decimals` decimals (no exponent), without allocating.
+pub fn push_fixed(x: f64, decimals: usize, out: &mut Vec<u8>) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{x:.decimals$}");
+}

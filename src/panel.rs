@@ -26,7 +26,10 @@ pub struct Panel {
     pub patient_id: String,
     pub specimen_id: String,
     pub collected_at: String,
-    /// Sex as read (written back unchanged).
+    /// Instrument and site as read (empty when absent), carried to the output and report.
+    pub analyzer_id: String,
+    pub site: String,
+    /// Sex as read (evidence quotes it).
     pub sex_raw: String,
     pub sex: Sex,
     /// Age used by the rules (None = missing).
@@ -60,6 +63,8 @@ impl Panel {
             patient_id,
             specimen_id,
             collected_at: String::new(),
+            analyzer_id: String::new(),
+            site: String::new(),
             sex_raw: String::new(),
             sex: Sex::Unknown,
             age_years: None,

@@ -147,6 +147,8 @@ impl ContextSource {
         cell: impl Fn(&Column) -> Option<&'a str>,
     ) {
         panel.collected_at = cell(&Column::CollectedAt).unwrap_or("").to_string();
+        panel.analyzer_id = cell(&Column::AnalyzerId).unwrap_or("").to_string();
+        panel.site = cell(&Column::Site).unwrap_or("").to_string();
         panel.sex_raw = cell(&Column::Sex).unwrap_or("").to_string();
         panel.sex = sex(&panel.sex_raw);
         let (age_years, note) = age(

@@ -22,6 +22,8 @@ pub enum Column {
     BackPain,
     Conditions,
     Medications,
+    AnalyzerId,
+    Site,
     Analyte {
         analyte: Analyte,
         unit: String,
@@ -61,6 +63,8 @@ pub(crate) fn context_column(name: &str) -> Option<Column> {
         "back_pain" => Column::BackPain,
         "conditions" => Column::Conditions,
         "medications" => Column::Medications,
+        "analyzer_id" => Column::AnalyzerId,
+        "site" => Column::Site,
         _ => return None,
     })
 }

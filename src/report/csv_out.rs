@@ -1,8 +1,4 @@
-//! CSV output, safe to open in a spreadsheet.
-
-use std::io::Write;
-
-use super::{fixed, Field, RowWriter};
+//! Delimited text (CSV, TSV) cells, safe to open in a spreadsheet.
 
 /// Neutralises a text cell that a spreadsheet would execute as a formula (OWASP CSV
 /// injection guidance): a leading `=`, `+`, `-`, `@`, tab or carriage return gets a `'`
@@ -16,35 +12,14 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Renders a field as CSV text (before neutralisation).
-pub fn field_text(f: &Field) -> String {
-    match f {
-        Field::Text(s) => s.clone(),
-        Field::Number(v, d) => v.map_or(String::new(), |x| fixed(x, *d)),
-        Field::Bool(b) => b.map_or(String::new(), |b| b.to_string()),
-        Field::List(items, sep) => items.join(sep),
-    }
-}
-
-/// Appends one CSV record (RFC 4180: a field is quoted when it holds a comma, a quote or a
-/// line break; quotes are doubled), neutralising formula-like text cells.
-pub fn encode_row(fields: &[Field], out: &mut Vec<u8>) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        match f {
-            Field::Text(s) => encode_cell(s, out),
-            Field::List(items, _) if items.len() == 1 => encode_cell(&items[0], out),
-            other => encode_cell(&field_text(other), out),
-        }
-    }
-    out.push(b'\n');
-}
-
-fn encode_cell(text: &str, out: &mut Vec<u8>) {
+/// Appends one text cell (RFC 4180: quoted when it holds the delimiter, a quote or a line
+/// break; quotes are doubled), neutralising formula-like text.
+pub fn encode_cell(text: &str, delimiter: u8, out: &mut Vec<u8>) {
     let cell = neutralise(text);
-    if cell.contains([',', '"', '\n', '\r']) {
+    let needs_quotes = cell
+        .bytes()
+        .any(|b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r');
+    if needs_quotes {
         out.push(b'"');
         for b in cell.bytes() {
             if b == b'"' {
@@ -58,40 +33,15 @@ fn encode_cell(text: &str, out: &mut Vec<u8>) {
     }
 }
 
-pub struct CsvRows {
-    out: std::io::BufWriter<Box<dyn Write + Send>>,
-    record: Vec<u8>,
-}
-
-impl CsvRows {
-    pub fn new(out: Box<dyn Write + Send>, columns: &[String]) -> std::io::Result<CsvRows> {
-        let mut rows = CsvRows {
-            out: std::io::BufWriter::with_capacity(1 << 20, out),
-            record: Vec::new(),
-        };
-        let header: Vec<Field> = columns.iter().map(|c| Field::Text(c.clone())).collect();
-        rows.write_row(header)?;
-        Ok(rows)
+/// Appends a header record.
+pub fn encode_header(names: &[String], delimiter: u8, out: &mut Vec<u8>) {
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        encode_cell(n, delimiter, out);
     }
-}
-
-impl RowWriter for CsvRows {
-    fn write_row(&mut self, fields: Vec<Field>) -> std::io::Result<()> {
-        let mut record = std::mem::take(&mut self.record);
-        record.clear();
-        encode_row(&fields, &mut record);
-        let result = self.write_encoded(&record);
-        self.record = record;
-        result
-    }
-
-    fn write_encoded(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.out.write_all(bytes)
-    }
-
-    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
-        self.out.flush()
-    }
+    out.push(b'\n');
 }
 
 #[cfg(test)]
@@ -99,28 +49,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encoded_rows_match_the_csv_crate() {
-        let fields = vec![
-            Field::Text("a,b".into()),
-            Field::Text("say \"hi\"".into()),
-            Field::Text("line\nbreak".into()),
-            Field::Number(Some(1.5), 2),
-            Field::Bool(None),
-            Field::List(vec!["X".into(), "Y".into()], ";"),
-            Field::Text("=1+1".into()),
+    fn encoded_cells_match_the_csv_crate() {
+        let cells = [
+            "a,b",
+            "say \"hi\"",
+            "line\nbreak",
+            "1.50",
+            "",
+            "X;Y",
+            "=1+1",
+            "a\tb",
         ];
-        let mut ours = Vec::new();
-        encode_row(&fields, &mut ours);
-        let mut theirs = csv::Writer::from_writer(Vec::new());
-        let texts: Vec<String> = fields
-            .iter()
-            .map(|f| neutralise(&field_text(f)).into_owned())
-            .collect();
-        theirs.write_record(&texts).unwrap();
-        assert_eq!(
-            String::from_utf8(ours).unwrap(),
-            String::from_utf8(theirs.into_inner().unwrap()).unwrap()
-        );
+        for delimiter in [b',', b'\t'] {
+            let mut ours = Vec::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    ours.push(delimiter);
+                }
+                encode_cell(c, delimiter, &mut ours);
+            }
+            ours.push(b'\n');
+            let mut theirs = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(Vec::new());
+            let texts: Vec<String> = cells.iter().map(|c| neutralise(c).into_owned()).collect();
+            theirs.write_record(&texts).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs.into_inner().unwrap()).unwrap()
+            );
+        }
     }
 
     #[test]

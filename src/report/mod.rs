@@ -1,37 +1,35 @@
-//! Writers for the classified rows (CSV, Parquet, NDJSON), the rejects file and the summary.
-//! Report never decides: it renders what rules and guidance produced.
+//! Writers for the classified rows (CSV, TSV, Parquet, NDJSON, Arrow IPC), the rejects file
+//! and the summary. Report never decides: it writes what rules and guidance produced, in the
+//! one typed schema of [`columns`].
 
 pub mod atomic;
 pub mod columns;
 mod csv_out;
-mod ndjson;
-mod parquet;
+mod frame_out;
 pub mod rejects;
+pub mod results;
 pub mod summary;
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
-use crate::analyte::Analyte;
-use crate::cell::Cell;
-use crate::guidance;
-use crate::panel::Panel;
-use crate::rules::{Evidence, Outcome};
-use crate::ruleset::Ruleset;
-use crate::vocab::GuidanceId;
+use polars::prelude::{DataFrame, PolarsError, Schema};
 
 pub use columns::{
-    column_kind, column_names, ColumnKind, DECISION_COLUMNS, THRESHOLD_DECIMALS, VALUE_DECIMALS,
+    column_names, column_type, ColumnType, SchemaOptions, DECISION_COLUMNS, THRESHOLD_DECIMALS,
+    VALUE_DECIMALS,
 };
 pub use csv_out::neutralise;
-
-use columns::{CODE_SEPARATOR, TEXT_SEPARATOR};
+pub use results::{ResultColumns, ResultsSpec};
 
 /// Output format of the classified rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Csv,
+    Tsv,
     Parquet,
     Ndjson,
+    /// Arrow IPC file.
+    Arrow,
 }
 
 impl OutputFormat {
@@ -39,151 +37,114 @@ impl OutputFormat {
     pub fn from_path(path: &std::path::Path) -> Option<OutputFormat> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(OutputFormat::Csv),
+            "tsv" => Some(OutputFormat::Tsv),
             "parquet" => Some(OutputFormat::Parquet),
             "ndjson" | "jsonl" => Some(OutputFormat::Ndjson),
+            "arrow" | "ipc" | "feather" => Some(OutputFormat::Arrow),
             _ => None,
         }
     }
-}
 
-/// One rendered output value.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Field {
-    Text(String),
-    /// Fixed-precision number; None = empty.
-    Number(Option<f64>, usize),
-    Bool(Option<bool>),
-    /// A list: `;`-joined in CSV/Parquet (evidence: ` | `), an array in NDJSON.
-    List(Vec<String>, &'static str),
-}
-
-/// Renders one classified panel into output fields (same order as [`column_names`]).
-pub fn render_row(
-    panel: &Panel,
-    outcome: &Outcome,
-    guidance_ids: &[GuidanceId],
-    rs: &Ruleset,
-    with_guidance_text: bool,
-) -> Vec<Field> {
-    let mut f = Vec::with_capacity(45);
-    f.push(Field::Text(panel.patient_id.clone()));
-    f.push(Field::Text(panel.specimen_id.clone()));
-    f.push(Field::Text(panel.collected_at.clone()));
-    f.push(Field::Text(panel.sex_raw.clone()));
-    f.push(Field::Number(outcome.age_years, VALUE_DECIMALS));
-    for a in Analyte::ALL {
-        f.push(Field::Text(match panel.cell(a) {
-            Cell::Value(m) => m.render(VALUE_DECIMALS),
-            _ => String::new(),
-        }));
-    }
-    f.push(Field::Bool(outcome.anemia));
-    f.push(Field::Number(outcome.hb_threshold_g_dl, THRESHOLD_DECIMALS));
-    f.push(Field::Text(
-        outcome.severity.map_or("", |s| s.code()).to_string(),
-    ));
-    f.push(Field::Text(outcome.morphology.code().to_string()));
-    f.push(Field::Text(outcome.inflammation.code().to_string()));
-    f.push(Field::Text(outcome.iron_status.code().to_string()));
-    f.push(Field::Text(outcome.classification.code().to_string()));
-    f.push(Field::List(
-        outcome.flags.iter().map(|x| x.code().to_string()).collect(),
-        CODE_SEPARATOR,
-    ));
-    f.push(Field::List(
-        outcome
-            .recommended_tests
-            .iter()
-            .map(|x| x.code().to_string())
-            .collect(),
-        CODE_SEPARATOR,
-    ));
-    f.push(Field::List(
-        guidance_ids.iter().map(|g| g.code().to_string()).collect(),
-        CODE_SEPARATOR,
-    ));
-    f.push(Field::List(
-        outcome.evidence.iter().map(Evidence::line).collect(),
-        TEXT_SEPARATOR,
-    ));
-    f.push(Field::Text(rs.version.clone()));
-    f.push(Field::Text(rs.checksum.clone()));
-    if with_guidance_text {
-        f.push(Field::List(
-            guidance_ids
-                .iter()
-                .map(|id| guidance::render_text(*id, outcome, rs))
-                .collect(),
-            TEXT_SEPARATOR,
-        ));
-    }
-    f
-}
-
-/// Formats a number with fixed decimals (no exponent, no `-0`).
-pub fn fixed(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
-/// A sink for classified rows.
-pub trait RowWriter {
-    fn write_row(&mut self, fields: Vec<Field>) -> io::Result<()>;
-    /// Writes rows already encoded by this format's [`Encoder`].
-    fn write_encoded(&mut self, bytes: &[u8]) -> io::Result<()>;
-    /// Flushes and closes; returns nothing written after this.
-    fn finish(self: Box<Self>) -> io::Result<()>;
-}
-
-/// Encodes rows to bytes independently of the sink, so rows can be encoded on several
-/// threads and written in order. Parquet buffers typed columns instead.
-#[derive(Clone, Debug)]
-pub enum Encoder {
-    Csv,
-    Ndjson(Vec<String>),
-    Buffered,
-}
-
-impl Encoder {
-    /// Appends the encoded row to `out`; false when the format does not encode rows (Parquet).
-    pub fn encode(&self, fields: &[Field], out: &mut Vec<u8>) -> io::Result<bool> {
-        match self {
-            Encoder::Csv => {
-                csv_out::encode_row(fields, out);
-                Ok(true)
-            }
-            Encoder::Ndjson(columns) => {
-                ndjson::encode_row(columns, fields, out)?;
-                Ok(true)
-            }
-            Encoder::Buffered => Ok(false),
+    /// The schema a result file of this format has (NDJSON always carries guidance texts).
+    pub fn schema_options(self, evidence: bool, guidance_text: bool) -> SchemaOptions {
+        SchemaOptions {
+            evidence,
+            guidance_text: guidance_text || self == OutputFormat::Ndjson,
         }
     }
 }
 
-/// Creates the writer of a format over any byte sink, with its row encoder.
+/// Results of a batch, ready for the writer: bytes (text formats, encoded on the evaluation
+/// threads) or a typed frame (columnar formats).
+pub enum Chunk {
+    Bytes(Vec<u8>),
+    Frame(DataFrame),
+}
+
+/// How result batches are encoded for a format.
+#[derive(Clone, Copy, Debug)]
+pub enum Encoder {
+    Delimited(u8),
+    Ndjson,
+    Frame,
+}
+
+impl Encoder {
+    pub fn encode(self, results: &ResultColumns) -> io::Result<Chunk> {
+        Ok(match self {
+            Encoder::Delimited(d) => {
+                let mut out = Vec::with_capacity(results.len() * 512);
+                results.encode_delimited(d, &mut out);
+                Chunk::Bytes(out)
+            }
+            Encoder::Ndjson => {
+                let mut out = Vec::with_capacity(results.len() * 1024);
+                results.encode_ndjson(&mut out)?;
+                Chunk::Bytes(out)
+            }
+            Encoder::Frame => Chunk::Frame(results.to_frame().map_err(polars_io)?),
+        })
+    }
+}
+
+/// A sink for result batches, in order.
+pub trait ResultWriter: Send {
+    fn write(&mut self, chunk: Chunk) -> io::Result<()>;
+    /// Flushes and closes.
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// Text formats: the encoded bytes go straight to the sink.
+struct BytesWriter {
+    out: BufWriter<Box<dyn Write + Send>>,
+}
+
+impl ResultWriter for BytesWriter {
+    fn write(&mut self, chunk: Chunk) -> io::Result<()> {
+        match chunk {
+            Chunk::Bytes(b) => self.out.write_all(&b),
+            Chunk::Frame(_) => Err(io::Error::other("a text format was given a frame")),
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Creates the writer of a format over any byte sink, with its encoder. `schema` is the
+/// output schema (of an empty [`ResultColumns::to_frame`]), `metadata` the key-value
+/// metadata of columnar files.
 pub fn writer(
     format: OutputFormat,
     out: Box<dyn Write + Send>,
-    columns: Vec<String>,
+    schema: &Schema,
     metadata: Vec<(String, String)>,
-) -> io::Result<(Box<dyn RowWriter>, Encoder)> {
+) -> io::Result<(Box<dyn ResultWriter>, Encoder)> {
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let delimited = |d: u8, out| -> io::Result<(Box<dyn ResultWriter>, Encoder)> {
+        let mut out = BufWriter::with_capacity(1 << 20, out);
+        let mut header = Vec::new();
+        csv_out::encode_header(&names, d, &mut header);
+        out.write_all(&header)?;
+        Ok((Box::new(BytesWriter { out }), Encoder::Delimited(d)))
+    };
     Ok(match format {
-        OutputFormat::Csv => (
-            Box::new(csv_out::CsvRows::new(out, &columns)?),
-            Encoder::Csv,
-        ),
+        OutputFormat::Csv => delimited(b',', out)?,
+        OutputFormat::Tsv => delimited(b'\t', out)?,
         OutputFormat::Ndjson => (
-            Box::new(ndjson::NdjsonRows::new(out, columns.clone())),
-            Encoder::Ndjson(columns),
+            Box::new(BytesWriter {
+                out: BufWriter::with_capacity(1 << 20, out),
+            }),
+            Encoder::Ndjson,
         ),
         OutputFormat::Parquet => (
-            Box::new(parquet::ParquetRows::new(out, columns, metadata)?),
-            Encoder::Buffered,
+            Box::new(frame_out::ParquetOut::new(out, schema, metadata)?),
+            Encoder::Frame,
+        ),
+        OutputFormat::Arrow => (
+            Box::new(frame_out::IpcOut::new(out, schema, metadata)?),
+            Encoder::Frame,
         ),
     })
 }
@@ -198,31 +159,12 @@ pub(crate) fn csv_io(e: csv::Error) -> io::Error {
     io::Error::new(kind, e)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::columns::{value_type, ValueType};
-    use super::*;
-
-    /// Every rendered field has the type, decimals and separator the column table gives.
-    #[test]
-    fn rendered_rows_follow_the_column_table() {
-        let rs = Ruleset::embedded().unwrap();
-        let panel = Panel::new(0, 2, "P1".into(), "S1".into());
-        let outcome = crate::rules::evaluate(&panel, &rs);
-        let fields = render_row(&panel, &outcome, &[GuidanceId::ALL[0]], &rs, true);
-        let names = column_names(true);
-        assert_eq!(fields.len(), names.len());
-        for (name, field) in names.iter().zip(&fields) {
-            match (value_type(name), field) {
-                (ValueType::Text, Field::Text(_)) | (ValueType::Bool, Field::Bool(_)) => {}
-                (ValueType::Number { decimals }, Field::Number(_, d)) => {
-                    assert_eq!(decimals, *d, "{name}")
-                }
-                (ValueType::List { separator }, Field::List(_, s)) => {
-                    assert_eq!(separator, *s, "{name}")
-                }
-                (t, f) => panic!("{name}: table says {t:?}, rendered {f:?}"),
-            }
-        }
-    }
+/// A polars error as an io error, keeping the kind of an underlying io error (a closed pipe
+/// stays `BrokenPipe`) and polars' message.
+pub(crate) fn polars_io(e: PolarsError) -> io::Error {
+    let kind = match &e {
+        PolarsError::IO { error, .. } => error.kind(),
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, e.to_string())
 }

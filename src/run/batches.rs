@@ -8,7 +8,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use crate::error::RunError;
 use crate::guidance;
 use crate::ingest::{InputReader, NotAttached, Reject, RowOutcome};
-use crate::report::{self, Encoder, Field};
+use crate::report::{Chunk, Encoder, ResultColumns, ResultsSpec};
 use crate::rules;
 use crate::ruleset::Ruleset;
 use crate::vocab::{Flag, Label};
@@ -62,84 +62,76 @@ pub(super) struct RowSummary {
     pub rows_used: u64,
 }
 
-pub(super) enum Encoded {
-    Bytes(Vec<u8>),
-    Fields(Vec<Field>),
-}
-
-/// One row outcome after rules, guidance and encoding.
+/// One row outcome for the ledger, in batch order.
 pub(super) enum Processed<'a> {
-    Row { row: RowSummary, encoded: Encoded },
+    Row(RowSummary),
     Reject(&'a Reject),
     NotAttached(&'a NotAttached),
 }
 
-fn process<'a>(
-    outcome: &'a RowOutcome,
+/// A part of a batch after rules, guidance and encoding: the encoded results and the
+/// ledger items, in order.
+pub(super) struct ProcessedPart<'a> {
+    pub chunk: Chunk,
+    pub items: Vec<Processed<'a>>,
+}
+
+fn process_part<'a>(
+    part: &'a [RowOutcome],
     rs: &Ruleset,
-    encoder: &Encoder,
-    guidance_text: bool,
-) -> io::Result<Processed<'a>> {
-    Ok(match outcome {
-        RowOutcome::Panel(panel) => {
-            let result = rules::evaluate(panel, rs);
-            let ids = guidance::attach(panel, &result, rs);
-            let fields = report::render_row(panel, &result, &ids, rs, guidance_text);
-            let mut bytes = Vec::new();
-            let encoded = if encoder.encode(&fields, &mut bytes)? {
-                Encoded::Bytes(bytes)
-            } else {
-                Encoded::Fields(fields)
-            };
-            Processed::Row {
-                row: RowSummary {
+    spec: &ResultsSpec,
+    encoder: Encoder,
+) -> io::Result<ProcessedPart<'a>> {
+    let mut results = ResultColumns::new(spec.clone(), part.len());
+    let mut items = Vec::with_capacity(part.len());
+    for outcome in part {
+        items.push(match outcome {
+            RowOutcome::Panel(panel) => {
+                let result = rules::evaluate(panel, rs);
+                let ids = guidance::attach(panel, &result, rs);
+                results.push(panel, &result, &ids, rs);
+                Processed::Row(RowSummary {
                     input: panel.input,
                     label: result.classification,
                     flags: result.flags,
                     unknown_codes: panel.unknown_codes.clone(),
                     rows_used: panel.rows_used,
-                },
-                encoded,
+                })
             }
-        }
-        RowOutcome::Reject(r) => Processed::Reject(r),
-        RowOutcome::NotAttached(n) => Processed::NotAttached(n),
+            RowOutcome::Reject(r) => Processed::Reject(r),
+            RowOutcome::NotAttached(n) => Processed::NotAttached(n),
+        });
+    }
+    Ok(ProcessedPart {
+        chunk: encoder.encode(&results)?,
+        items,
     })
 }
 
-/// Evaluates a batch on up to `threads` threads; results keep the batch order, so the
+/// Evaluates a batch on up to `threads` threads; parts keep the batch order, so the
 /// output does not depend on the number of threads.
 pub(super) fn process_batch<'a>(
     batch: &'a [RowOutcome],
     rs: &Ruleset,
-    encoder: &Encoder,
-    guidance_text: bool,
+    spec: &ResultsSpec,
+    encoder: Encoder,
     threads: usize,
-) -> io::Result<Vec<Processed<'a>>> {
+) -> io::Result<Vec<ProcessedPart<'a>>> {
     // Below this, a thread costs more than the rows it would evaluate.
     const MIN_ROWS_PER_THREAD: usize = 512;
     let threads = threads.min(batch.len() / MIN_ROWS_PER_THREAD).max(1);
     if threads == 1 {
-        return batch
-            .iter()
-            .map(|o| process(o, rs, encoder, guidance_text))
-            .collect();
+        return Ok(vec![process_part(batch, rs, spec, encoder)?]);
     }
     let chunk = batch.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = batch
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|o| process(o, rs, encoder, guidance_text))
-                        .collect::<io::Result<Vec<_>>>()
-                })
-            })
+            .map(|part| scope.spawn(move || process_part(part, rs, spec, encoder)))
             .collect();
-        let mut out = Vec::with_capacity(batch.len());
+        let mut out = Vec::with_capacity(handles.len());
         for h in handles {
-            out.extend(
+            out.push(
                 h.join()
                     .map_err(|_| io::Error::other("a worker thread panicked"))??,
             );

@@ -19,7 +19,7 @@ use crate::error::{ConfigError, RunError};
 use crate::ingest::{IngestOptions, Input, InputReader};
 use crate::messages::Messages;
 use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summary};
-use crate::report::OutputFormat;
+use crate::report::{OutputFormat, ResultsSpec};
 use crate::ruleset::Ruleset;
 use batches::Processed;
 use outputs::Outputs;
@@ -48,6 +48,8 @@ pub struct ClassifyOptions {
     pub rejects: Option<PathBuf>,
     pub summary: Option<PathBuf>,
     pub guidance_text: bool,
+    /// The evidence column (`--evidence full`); left out with `--evidence none`.
+    pub evidence: bool,
     pub batch_rows: usize,
     pub progress: Progress,
     pub ingest: IngestOptions,
@@ -85,7 +87,15 @@ pub fn classify(
         readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
     }
     let mut summary = new_summary(rs, &opts.inputs, &readers);
-    let mut outputs = Outputs::open(opts, rs, stdout)?;
+    let spec = ResultsSpec {
+        schema: opts
+            .format
+            .schema_options(opts.evidence, opts.guidance_text),
+        sources: std::sync::Arc::new(opts.inputs.iter().map(Input::name).collect()),
+        ruleset_version: rs.version.clone(),
+        ruleset_checksum: rs.checksum.clone(),
+    };
+    let mut outputs = Outputs::open(opts, rs, stdout, spec)?;
 
     let total_bytes: Option<u64> = opts.inputs.iter().map(Input::size).sum();
     let mut progress = ProgressReport::new(opts.progress, total_bytes, started);
@@ -98,11 +108,14 @@ pub fn classify(
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for message in rx {
             let batch = message?;
-            let processed =
-                batches::process_batch(&batch, rs, outputs.encoder(), opts.guidance_text, threads)
+            let parts =
+                batches::process_batch(&batch, rs, outputs.spec(), outputs.encoder(), threads)
                     .map_err(|e| outputs.row_error(e))?;
-            for item in processed {
-                write_item(item, opts, &mut outputs, &mut summary, messages)?;
+            for part in parts {
+                outputs.write_results(part.chunk)?;
+                for item in part.items {
+                    write_item(item, opts, &mut outputs, &mut summary, messages)?;
+                }
             }
             let done = opts
                 .ingest
@@ -135,8 +148,7 @@ fn write_item(
     messages: &dyn Messages,
 ) -> Result<(), RunError> {
     match item {
-        Processed::Row { row, encoded } => {
-            outputs.write_row(encoded)?;
+        Processed::Row(row) => {
             summary.count_classified(
                 row.input,
                 row.label,

@@ -4,15 +4,16 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use super::batches::Encoded;
 use super::ClassifyOptions;
 use crate::error::RunError;
 use crate::ingest::Reject;
 use crate::report::atomic::AtomicOutputs;
 use crate::report::rejects::RejectsWriter;
 use crate::report::summary::Summary;
-use crate::report::{self, Encoder, RowWriter};
+use crate::report::{self, Chunk, Encoder, ResultColumns, ResultWriter, ResultsSpec};
 use crate::ruleset::Ruleset;
 
 fn write_error(path: &str) -> impl Fn(io::Error) -> RunError + '_ {
@@ -25,9 +26,12 @@ fn write_error(path: &str) -> impl Fn(io::Error) -> RunError + '_ {
 /// The open writers of one run.
 pub(super) struct Outputs {
     atomic: AtomicOutputs,
-    rows: Box<dyn RowWriter>,
+    rows: Box<dyn ResultWriter>,
     encoder: Encoder,
+    spec: ResultsSpec,
     out_name: String,
+    /// Set when stdout was closed by its reader (polars' writers wrap the io error).
+    pipe_closed: Arc<AtomicBool>,
     summary: Option<(PathBuf, Box<dyn Write + Send>)>,
     rejects: Option<RejectsWriter>,
     rejects_name: String,
@@ -39,18 +43,28 @@ impl Outputs {
         opts: &ClassifyOptions,
         rs: &Ruleset,
         stdout: Box<dyn Write + Send>,
+        spec: ResultsSpec,
     ) -> Result<Outputs, RunError> {
         let mut atomic = AtomicOutputs::new();
+        let pipe_closed = Arc::new(AtomicBool::new(false));
         let out_sink = match &opts.output {
             Some(path) => atomic.create(path)?,
-            None => stdout,
+            None => Box::new(PipeWatch {
+                inner: stdout,
+                closed: Arc::clone(&pipe_closed),
+            }),
         };
         let out_name = opts
             .output
             .as_ref()
             .map_or("<stdout>".to_string(), |p| p.display().to_string());
-        let columns = report::column_names(opts.guidance_text);
-        let (rows, encoder) = report::writer(opts.format, out_sink, columns, metadata(rs))
+        let schema = ResultColumns::new(spec.clone(), 0)
+            .to_frame()
+            .map_err(|e| write_error(&out_name)(report::polars_io(e)))?
+            .schema()
+            .as_ref()
+            .clone();
+        let (rows, encoder) = report::writer(opts.format, out_sink, &schema, metadata(rs))
             .map_err(write_error(&out_name))?;
         let summary = match &opts.summary {
             Some(path) => Some((path.clone(), atomic.create(path)?)),
@@ -72,7 +86,9 @@ impl Outputs {
             atomic,
             rows,
             encoder,
+            spec,
             out_name,
+            pipe_closed,
             summary,
             rejects,
             rejects_name,
@@ -80,21 +96,30 @@ impl Outputs {
     }
 
     /// The row encoder of the output format (rows are encoded on the evaluation threads).
-    pub(super) fn encoder(&self) -> &Encoder {
-        &self.encoder
+    pub(super) fn encoder(&self) -> Encoder {
+        self.encoder
+    }
+
+    /// What the result batches are built for.
+    pub(super) fn spec(&self) -> &ResultsSpec {
+        &self.spec
     }
 
     /// The error of a failed write to the result rows.
     pub(super) fn row_error(&self, error: io::Error) -> RunError {
+        let error = if self.pipe_closed.load(Ordering::Relaxed) {
+            io::Error::from(io::ErrorKind::BrokenPipe)
+        } else {
+            error
+        };
         write_error(&self.out_name)(error)
     }
 
-    pub(super) fn write_row(&mut self, encoded: Encoded) -> Result<(), RunError> {
-        match encoded {
-            Encoded::Bytes(bytes) => self.rows.write_encoded(&bytes),
-            Encoded::Fields(fields) => self.rows.write_row(fields),
+    pub(super) fn write_results(&mut self, chunk: Chunk) -> Result<(), RunError> {
+        match self.rows.write(chunk) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.row_error(e)),
         }
-        .map_err(write_error(&self.out_name))
     }
 
     /// Writes a rejected row to the rejects file; false when the run has none.
@@ -111,7 +136,15 @@ impl Outputs {
 
     /// Flushes and closes the row and rejects writers; the files are not in place yet.
     pub(super) fn finish(self) -> Result<Finished, RunError> {
-        self.rows.finish().map_err(write_error(&self.out_name))?;
+        let closed = Arc::clone(&self.pipe_closed);
+        if let Err(e) = self.rows.finish() {
+            let e = if closed.load(Ordering::Relaxed) {
+                io::Error::from(io::ErrorKind::BrokenPipe)
+            } else {
+                e
+            };
+            return Err(write_error(&self.out_name)(e));
+        }
         if let Some(w) = self.rejects {
             w.finish().map_err(write_error(&self.rejects_name))?;
         }
@@ -162,5 +195,39 @@ fn metadata(rs: &Ruleset) -> Vec<(String, String)> {
             "anemia_engine.ruleset_checksum".to_string(),
             rs.checksum.clone(),
         ),
+        (
+            "anemia_engine.schema_version".to_string(),
+            report::columns::SCHEMA_VERSION.to_string(),
+        ),
     ]
+}
+
+/// Stdout, noting when its reader has gone (`| head`): the columnar writers report that as
+/// their own error, and the run must still end with exit 141 and no message.
+struct PipeWatch {
+    inner: Box<dyn Write + Send>,
+    closed: Arc<AtomicBool>,
+}
+
+impl PipeWatch {
+    fn note<T>(&self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed.store(true, Ordering::Relaxed);
+            }
+        }
+        r
+    }
+}
+
+impl Write for PipeWatch {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
 }

@@ -103,39 +103,69 @@ pub fn classify_csv(input: &Path, extra: &[&str]) -> (Output, Vec<csv::StringRec
 // and explain)
 // ---------------------------------------------------------------------------------------
 
-/// Output columns in the order interface.md lists them.
-pub const SPEC_COLUMNS: [&str; 44] = [
+/// The output columns of interface 2026.2 ("Output"), in order, written from the spec.
+pub const SPEC_COLUMNS: [&str; 74] = [
+    "source_file",
+    "source_line",
     "patient_id",
     "specimen_id",
     "collected_at",
     "sex",
     "age_years",
+    "analyzer_id",
+    "site",
     "hb_g_dl",
+    "hb_g_dl_comparator",
     "rbc_10e12_l",
+    "rbc_10e12_l_comparator",
     "mcv_fl",
+    "mcv_fl_comparator",
     "mch_pg",
+    "mch_pg_comparator",
     "mchc_g_dl",
+    "mchc_g_dl_comparator",
     "rdw_pct",
+    "rdw_pct_comparator",
     "retic_pct",
+    "retic_pct_comparator",
     "retic_abs_10e9_l",
+    "retic_abs_10e9_l_comparator",
     "ret_he_pg",
+    "ret_he_pg_comparator",
     "ferritin_ug_l",
+    "ferritin_ug_l_comparator",
     "iron_ug_dl",
+    "iron_ug_dl_comparator",
     "tibc_ug_dl",
+    "tibc_ug_dl_comparator",
     "transferrin_mg_dl",
+    "transferrin_mg_dl_comparator",
     "tsat_pct",
+    "tsat_pct_comparator",
     "stfr_mg_l",
+    "stfr_mg_l_comparator",
     "crp_mg_l",
+    "crp_mg_l_comparator",
     "esr_mm_h",
+    "esr_mm_h_comparator",
     "agp_g_l",
+    "agp_g_l_comparator",
     "ldh_u_l",
+    "ldh_u_l_comparator",
     "haptoglobin_g_l",
+    "haptoglobin_g_l_comparator",
     "bilirubin_mg_dl",
+    "bilirubin_mg_dl_comparator",
     "b12_pg_ml",
+    "b12_pg_ml_comparator",
     "folate_ng_ml",
+    "folate_ng_ml_comparator",
     "calcium_mg_dl",
+    "calcium_mg_dl_comparator",
     "creatinine_mg_dl",
+    "creatinine_mg_dl_comparator",
     "egfr_ml_min_1_73m2",
+    "egfr_ml_min_1_73m2_comparator",
     "anemia",
     "hb_threshold_g_dl",
     "severity",
@@ -252,4 +282,18 @@ pub fn write_input(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     fs::write(&path, bytes).expect("write input");
     path
+}
+
+/// Position of a named column in a header record.
+pub fn col_of(header: &csv::StringRecord, name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+/// The values of one named column of result records (the header first).
+pub fn column_values(records: &[csv::StringRecord], name: &str) -> Vec<String> {
+    let i = col_of(&records[0], name);
+    records[1..].iter().map(|r| r[i].to_string()).collect()
 }

@@ -15,7 +15,7 @@ fn exit_code_0_on_a_clean_run_to_stdout() {
     assert!(stderr(&o).is_empty(), "--quiet: {}", stderr(&o));
     let text = stdout(&o);
     assert_eq!(text.lines().count(), CORPUS_PANELS + 1);
-    assert!(text.starts_with("patient_id,specimen_id,collected_at,"));
+    assert!(text.starts_with("source_file,source_line,patient_id,specimen_id,collected_at,"));
 }
 
 #[test]

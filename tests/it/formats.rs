@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use polars::prelude::{AnyValue, DataFrame, ParquetReader, SerReader};
+use polars::prelude::{AnyValue, DataFrame, DataType, ParquetReader, SerReader, TimeUnit};
 use serde_json::Value;
 
 use crate::common::{
-    code, corpus_specimen_ids, csv_records, embedded_checksum, engine, fixture, ndjson_rows, read,
-    run_corpus, s, snapshot_settings, stderr, write_input, CORPUS_PANELS, SPEC_COLUMNS,
+    code, column_values, corpus_specimen_ids, csv_records, embedded_checksum, engine, fixture,
+    ndjson_rows, read, run_corpus, s, snapshot_settings, stderr, write_input, CORPUS_PANELS,
+    SPEC_COLUMNS,
 };
 
 #[test]
@@ -22,8 +23,10 @@ fn corpus_csv_output() {
     assert_eq!(header, SPEC_COLUMNS);
     assert_eq!(records.len(), CORPUS_PANELS + 1);
     // Rows are written in input order.
-    let ids: Vec<String> = records[1..].iter().map(|r| r[1].to_string()).collect();
-    assert_eq!(ids, corpus_specimen_ids());
+    assert_eq!(
+        column_values(&records, "specimen_id"),
+        corpus_specimen_ids()
+    );
     // A clean corpus leaves an empty rejects file (header only) next to OUT.
     assert_eq!(
         read(&dir.path().join("out.rejects.csv")),
@@ -38,11 +41,19 @@ fn corpus_ndjson_output() {
     assert_eq!(rows.len(), CORPUS_PANELS);
     for row in &rows {
         let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        let mut expected = SPEC_COLUMNS.to_vec();
+        expected.push("guidance_text");
         assert_eq!(
-            keys, SPEC_COLUMNS,
-            "NDJSON keys are the CSV columns, in order"
+            keys, expected,
+            "NDJSON keys are the CSV columns, in order, and the guidance texts"
         );
-        for list in ["flags", "recommended_tests", "guidance", "evidence"] {
+        for list in [
+            "flags",
+            "recommended_tests",
+            "guidance",
+            "evidence",
+            "guidance_text",
+        ] {
             assert!(row[list].is_array(), "{list} is an array in NDJSON");
         }
     }
@@ -76,13 +87,24 @@ fn render_frame(df: &DataFrame) -> String {
 }
 
 /// Does a Parquet cell carry the same value as the CSV cell of the same panel and column?
-fn same_value(parquet: &AnyValue, csv_cell: &str) -> bool {
+/// (CSV writes a timestamp as ISO 8601, joins lists with `;`, evidence with ` | `.)
+fn same_value(parquet: &AnyValue, csv_cell: &str, column: &str) -> bool {
     match parquet {
         AnyValue::Null => csv_cell.is_empty(),
         AnyValue::Float64(f) => csv_cell.parse::<f64>().is_ok_and(|c| (c - f).abs() < 1e-9),
+        AnyValue::UInt64(n) => csv_cell == n.to_string(),
         AnyValue::Boolean(b) => csv_cell == b.to_string(),
         AnyValue::String(x) => *x == csv_cell,
         AnyValue::StringOwned(x) => x.as_str() == csv_cell,
+        AnyValue::Datetime(micros, TimeUnit::Microseconds, None) => {
+            anemia_engine::isotime::iso_timestamp(csv_cell).map(|t| t.micros) == Some(*micros)
+        }
+        AnyValue::List(items) => {
+            let sep = if column == "evidence" { " | " } else { ";" };
+            let items = items.str().expect("list of utf8");
+            let joined: Vec<&str> = items.iter().map(|i| i.expect("item")).collect();
+            joined.join(sep) == csv_cell
+        }
         _ => false,
     }
 }
@@ -128,10 +150,17 @@ fn corpus_parquet_output() {
     assert_eq!(code(&o), 0);
     let records = csv_records(&csv_out);
     for (j, col) in df.columns().iter().enumerate() {
+        // Label columns are dictionary-encoded: compare their codes.
+        let col = match col.dtype() {
+            DataType::Enum(..) | DataType::Categorical(..) => {
+                col.cast(&DataType::String).expect("codes")
+            }
+            _ => col.clone(),
+        };
         for (i, rec) in records[1..].iter().enumerate() {
             let v = col.get(i).expect("cell");
             assert!(
-                same_value(&v, &rec[j]),
+                same_value(&v, &rec[j], col.name()),
                 "row {} column {}: parquet {v:?} vs csv {:?}",
                 i + 1,
                 col.name(),
@@ -196,7 +225,7 @@ fn corpus_csv_and_ndjson_carry_the_same_rows_in_the_same_order() {
             assert!(
                 same_json(&row[name], &rec[j], name),
                 "{} {name}: ndjson {} vs csv {:?}",
-                &rec[1],
+                &rec[3],
                 row[name],
                 &rec[j]
             );

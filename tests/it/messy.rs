@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::common::{
-    code, corpus_specimen_ids, csv_records, engine, fixture, ndjson_rows, read, s, stderr, stdout,
-    CORPUS_PANELS,
+    code, column_values, corpus_specimen_ids, csv_records, engine, fixture, ndjson_rows, read, s,
+    stderr, stdout, CORPUS_PANELS,
 };
 
 /// Where each data line of tests/fixtures/cli_messy.csv must end up: a specimen in the
@@ -140,7 +140,8 @@ fn messy_file_ledger_balances() {
     assert_eq!(records.len() as u64 - 1, u(&json["classified"]));
     let rej = csv_records(&rejects);
     assert_eq!(rej.len() as u64 - 1, u(&json["rejected"]));
-    let messy_ids: Vec<&str> = records[1..6].iter().map(|r| &r[1]).collect();
+    let ids = column_values(&records, "specimen_id");
+    let messy_ids: Vec<&str> = ids[..5].iter().map(String::as_str).collect();
     let expected_ids: Vec<&str> = MESSY_LINES
         .iter()
         .filter(|(_, dest, _)| *dest == "out")
@@ -150,8 +151,7 @@ fn messy_file_ledger_balances() {
         messy_ids, expected_ids,
         "messy panels first, in input order"
     );
-    let corpus_ids: Vec<String> = records[6..].iter().map(|r| r[1].to_string()).collect();
-    assert_eq!(corpus_ids, corpus_specimen_ids());
+    assert_eq!(ids[5..].to_vec(), corpus_specimen_ids());
     let reasons: Vec<&str> = rej[1..].iter().map(|r| &r[2]).collect();
     let expected_reasons: Vec<&str> = MESSY_LINES
         .iter()
@@ -178,9 +178,9 @@ fn messy_file_every_data_line_is_accounted_for_once() {
         .collect();
     assert_eq!(got, expected, "reject lines are physical line numbers");
     // Classified lines: each expected specimen appears exactly once in the output.
-    let records = csv_records(&out);
+    let ids = column_values(&csv_records(&out), "specimen_id");
     for (line, dest, id) in MESSY_LINES {
-        let n = records[1..].iter().filter(|r| &r[1] == id).count();
+        let n = ids.iter().filter(|r| r.as_str() == id).count();
         let want = usize::from(dest == "out");
         assert_eq!(n, want, "line {line} ({id})");
     }
@@ -215,7 +215,7 @@ fn messy_file_values_and_formula_cells() {
     let row = |id: &str| {
         records[1..6]
             .iter()
-            .find(|r| &r[1] == id)
+            .find(|r| &r[col("specimen_id")] == id)
             .unwrap_or_else(|| panic!("no {id}"))
     };
     // Decimal commas with the `;` delimiter.
@@ -227,9 +227,12 @@ fn messy_file_values_and_formula_cells() {
     assert_eq!(&row("M06")[col("classification")], "insufficient_data");
     assert_eq!(&row("M06")[col("flags")], "VALUE_NOT_NUMERIC");
     assert_eq!(&row("M06")[col("recommended_tests")], "hb");
-    // Censored values keep their bound.
-    assert_eq!(&row("M07")[col("ferritin_ug_l")], "<10.00");
-    assert_eq!(&row("M07")[col("crp_mg_l")], "<=5.00");
+    // Censored values: the bound in the analyte column, the comparator beside it.
+    assert_eq!(&row("M07")[col("ferritin_ug_l")], "10.00");
+    assert_eq!(&row("M07")[col("ferritin_ug_l_comparator")], "<");
+    assert_eq!(&row("M07")[col("crp_mg_l")], "5.00");
+    assert_eq!(&row("M07")[col("crp_mg_l_comparator")], "<=");
+    assert_eq!(&row("M01")[col("ferritin_ug_l_comparator")], "");
     assert!(row("M07")[col("flags")].contains("CENSORED_VALUE"));
     assert_eq!(&row("M07")[col("inflammation")], "absent");
     assert_eq!(&row("M07")[col("iron_status")], "deficient");

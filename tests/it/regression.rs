@@ -8,8 +8,8 @@ use polars::prelude::{ParquetReader, SerReader};
 use serde_json::Value;
 
 use crate::common::{
-    code, csv_records, engine, files_in, fixture, run_corpus, s, settings_for_checkout, stderr,
-    stdout, write_input,
+    code, col_of, column_values, csv_records, engine, files_in, fixture, run_corpus, s,
+    settings_for_checkout, stderr, stdout, write_input,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -49,11 +49,13 @@ fn crlf_line_numbers_are_physical_lines() {
         ],
         "rejects name the physical line"
     );
-    let ids: Vec<String> = csv_records(&out)[1..]
-        .iter()
-        .map(|r| r[1].to_string())
-        .collect();
-    assert_eq!(ids, ["S1", "S3", "S6"]);
+    let records = csv_records(&out);
+    assert_eq!(column_values(&records, "specimen_id"), ["S1", "S3", "S6"]);
+    assert_eq!(
+        column_values(&records, "source_line"),
+        ["3", "7", "12"],
+        "source_line is the physical line"
+    );
     // `explain` names the same physical lines for classified panels.
     for (specimen, line) in [("S1", 3), ("S3", 7), ("S6", 12)] {
         let o = engine(&[
@@ -133,9 +135,10 @@ fn guidance_of(out: &Path) -> Vec<(String, String)> {
         .iter()
         .position(|h| h == "guidance")
         .expect("guidance column");
+    let specimen = col_of(&records[0], "specimen_id");
     records[1..]
         .iter()
-        .map(|r| (r[1].to_string(), r[col].to_string()))
+        .map(|r| (r[specimen].to_string(), r[col].to_string()))
         .collect()
 }
 
@@ -289,7 +292,10 @@ fn classify_into_a_closed_stdout_exits_141_without_a_message() {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut first)
         .expect("first line");
-    assert!(first.starts_with("patient_id,"), "{first}");
+    assert!(
+        first.starts_with("source_file,source_line,patient_id,"),
+        "{first}"
+    );
     // The reader is dropped here: the engine's next writes find the pipe closed.
     let o = child.wait_with_output().expect("wait");
     assert_eq!(o.status.code(), Some(141), "{}", stderr(&o));

@@ -27,7 +27,7 @@ pub(super) struct ResultRow {
 pub fn result_format(path: &Path) -> Result<OutputFormat, DiffError> {
     OutputFormat::from_path(path).ok_or_else(|| {
         DiffError::Usage(format!(
-            "cannot tell the format of {} from its extension; diff reads result files ending in .csv, .parquet, .ndjson or .jsonl",
+            "cannot tell the format of {} from its extension; diff reads result files ending in .csv, .tsv, .parquet, .ndjson, .jsonl, .arrow or .ipc",
             path.display()
         ))
     })
@@ -36,7 +36,7 @@ pub fn result_format(path: &Path) -> Result<OutputFormat, DiffError> {
 /// `line 3` (CSV, NDJSON) or `row 3` (Parquet).
 pub(super) fn location(format: OutputFormat, position: u64) -> String {
     match format {
-        OutputFormat::Parquet => format!("row {position}"),
+        OutputFormat::Parquet | OutputFormat::Arrow => format!("row {position}"),
         _ => format!("line {position}"),
     }
 }
@@ -48,7 +48,7 @@ fn normalise(column: &str, raw: &str) -> String {
         // 10.5 (CSV), 10.5 (NDJSON number) and 10.50 all mean the same cutoff.
         "hb_threshold_g_dl" => t
             .parse::<f64>()
-            .map_or_else(|_| t.to_string(), |x| crate::report::fixed(x, 1)),
+            .map_or_else(|_| t.to_string(), |x| format!("{x:.1}")),
         "anemia" => t.to_ascii_lowercase(),
         "flags" => list(t).into_iter().collect::<Vec<_>>().join(";"),
         "recommended_tests" | "guidance" => t
@@ -145,9 +145,11 @@ pub(super) fn read_results(
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| unreadable(&file, e.to_string()))?;
     match format {
-        OutputFormat::Csv => read_csv(f, &file, want_evidence, side, visit),
+        OutputFormat::Csv => read_csv(f, b',', &file, want_evidence, side, visit),
+        OutputFormat::Tsv => read_csv(f, b'\t', &file, want_evidence, side, visit),
         OutputFormat::Ndjson => read_ndjson(f, &file, want_evidence, side, visit),
         OutputFormat::Parquet => read_parquet(f, &file, want_evidence, side, visit),
+        OutputFormat::Arrow => read_arrow(f, &file, want_evidence, side, visit),
     }
 }
 
@@ -160,6 +162,7 @@ fn unreadable(file: &str, message: String) -> DiffError {
 
 fn read_csv(
     f: File,
+    delimiter: u8,
     file: &str,
     want_evidence: bool,
     side: &mut DiffSide,
@@ -169,6 +172,7 @@ fn read_csv(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(BufReader::with_capacity(1 << 20, f));
     let names: Vec<String> = reader
         .headers()
@@ -281,6 +285,40 @@ fn read_parquet(
         }
     }
     let df = reader.finish().map_err(|e| unreadable(e.to_string()))?;
+    read_frame(&df, OutputFormat::Parquet, file, want_evidence, side, visit)
+}
+
+fn read_arrow(
+    f: File,
+    file: &str,
+    want_evidence: bool,
+    side: &mut DiffSide,
+    visit: Visit,
+) -> Result<(), DiffError> {
+    use polars::prelude::*;
+    let unreadable = |message: String| unreadable(file, message);
+    let mut reader = IpcReader::new(f);
+    if let Ok(Some(meta)) = reader.custom_metadata() {
+        if let Some(v) = meta.get("anemia_engine.ruleset_checksum") {
+            if !side.ruleset_checksums.iter().any(|c| c == v.as_str()) {
+                side.ruleset_checksums.push(v.to_string());
+            }
+        }
+    }
+    let df = reader.finish().map_err(|e| unreadable(e.to_string()))?;
+    read_frame(&df, OutputFormat::Arrow, file, want_evidence, side, visit)
+}
+
+/// Reads the rows of a result frame (Parquet, Arrow IPC).
+fn read_frame(
+    df: &polars::prelude::DataFrame,
+    format: OutputFormat,
+    file: &str,
+    want_evidence: bool,
+    side: &mut DiffSide,
+    visit: Visit,
+) -> Result<(), DiffError> {
+    let unreadable = |message: String| unreadable(file, message);
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -304,14 +342,7 @@ fn read_parquet(
     for row in 0..df.height() {
         let get = |c: &str| columns.get(c).map(|t| t.get(row));
         let position = row as u64 + 1;
-        visit(build_row(
-            file,
-            OutputFormat::Parquet,
-            position,
-            want_evidence,
-            get,
-            side,
-        )?)?;
+        visit(build_row(file, format, position, want_evidence, get, side)?)?;
     }
     Ok(())
 }

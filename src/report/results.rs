@@ -1,0 +1,613 @@
+//! The results of a batch as typed column buffers, filled panel by panel on the evaluation
+//! threads (no per-row allocation: text goes into one buffer per column), then either turned
+//! into a polars [`DataFrame`] with the output schema (Parquet, Arrow IPC, the library API)
+//! or encoded straight to CSV/TSV or NDJSON bytes.
+
+use std::io;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::columns::{
+    schema, ColumnType, SchemaOptions, CODE_SEPARATOR, TEXT_SEPARATOR, THRESHOLD_DECIMALS,
+    VALUE_DECIMALS,
+};
+use super::csv_out;
+use crate::analyte::{Analyte, ANALYTE_COUNT};
+use crate::cell::{Cell, Censor};
+use crate::guidance;
+use crate::isotime;
+use crate::panel::{Panel, Sex};
+use crate::rules::Outcome;
+use crate::ruleset::Ruleset;
+use crate::vocab::{GuidanceId, Inflammation, IronStatus, Label, Morphology, Severity};
+
+/// A value rounded to `decimals` (the documented precision of its column).
+pub fn round_to(x: f64, decimals: usize) -> f64 {
+    let scale = match decimals {
+        0 => 1.0,
+        1 => 10.0,
+        2 => 100.0,
+        d => 10f64.powi(d as i32),
+    };
+    let r = (x * scale).round() / scale;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Text cells of one column: one buffer, row ends, validity (empty = null).
+#[derive(Default)]
+struct TextColumn {
+    data: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends.push(self.data.len());
+    }
+
+    fn get(&self, row: usize) -> &str {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.data[start..self.ends[row]]
+    }
+
+    fn series(&self, name: &str) -> Series {
+        let mut b = StringChunkedBuilder::new(name.into(), self.ends.len());
+        for row in 0..self.ends.len() {
+            match self.get(row) {
+                "" => b.append_null(),
+                s => b.append_value(s),
+            }
+        }
+        b.finish().into_series()
+    }
+}
+
+/// A list of codes per row.
+#[derive(Default)]
+struct CodeLists {
+    values: Vec<&'static str>,
+    ends: Vec<usize>,
+}
+
+impl CodeLists {
+    fn push(&mut self, codes: impl Iterator<Item = &'static str>) {
+        self.values.extend(codes);
+        self.ends.push(self.values.len());
+    }
+
+    fn get(&self, row: usize) -> &[&'static str] {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        &self.values[start..self.ends[row]]
+    }
+
+    fn series(&self, name: &str) -> Series {
+        let mut b = ListStringChunkedBuilder::new(name.into(), self.ends.len(), self.values.len());
+        for row in 0..self.ends.len() {
+            b.append_values_iter(self.get(row).iter().copied());
+        }
+        b.finish().into_series()
+    }
+}
+
+/// A list of text lines per row: one buffer, line ends, row ends (in lines).
+#[derive(Default)]
+struct LineLists {
+    data: String,
+    line_ends: Vec<usize>,
+    row_ends: Vec<usize>,
+}
+
+impl LineLists {
+    fn push_line(&mut self, parts: &[&str]) {
+        for p in parts {
+            self.data.push_str(p);
+        }
+        self.line_ends.push(self.data.len());
+    }
+
+    fn end_row(&mut self) {
+        self.row_ends.push(self.line_ends.len());
+    }
+
+    fn lines(&self, row: usize) -> impl Iterator<Item = &str> {
+        let first = if row == 0 { 0 } else { self.row_ends[row - 1] };
+        (first..self.row_ends[row]).map(move |i| {
+            let start = if i == 0 { 0 } else { self.line_ends[i - 1] };
+            &self.data[start..self.line_ends[i]]
+        })
+    }
+
+    fn series(&self, name: &str) -> Series {
+        let rows = self.row_ends.len();
+        let mut b = ListStringChunkedBuilder::new(name.into(), rows, self.line_ends.len());
+        for row in 0..rows {
+            b.append_values_iter(self.lines(row));
+        }
+        b.finish().into_series()
+    }
+}
+
+/// What a result batch is built for.
+#[derive(Clone, Debug)]
+pub struct ResultsSpec {
+    pub schema: SchemaOptions,
+    /// `source_file` of each input, by input index.
+    pub sources: Arc<Vec<String>>,
+    pub ruleset_version: String,
+    pub ruleset_checksum: String,
+}
+
+/// The typed results of one batch, in row order.
+pub struct ResultColumns {
+    spec: ResultsSpec,
+    rows: usize,
+    source: Vec<u32>,
+    line: Vec<u64>,
+    patient_id: TextColumn,
+    specimen_id: TextColumn,
+    collected_at: Vec<Option<i64>>,
+    sex: Vec<Option<&'static str>>,
+    age: Vec<Option<f64>>,
+    analyzer_id: TextColumn,
+    site: TextColumn,
+    values: [Vec<Option<f64>>; ANALYTE_COUNT],
+    comparators: [Vec<Option<&'static str>>; ANALYTE_COUNT],
+    anemia: Vec<Option<bool>>,
+    threshold: Vec<Option<f64>>,
+    severity: Vec<Option<Severity>>,
+    morphology: Vec<Morphology>,
+    inflammation: Vec<Inflammation>,
+    iron_status: Vec<IronStatus>,
+    classification: Vec<Label>,
+    flags: CodeLists,
+    tests: CodeLists,
+    guidance: CodeLists,
+    evidence: LineLists,
+    guidance_text: LineLists,
+}
+
+impl ResultColumns {
+    pub fn new(spec: ResultsSpec, capacity: usize) -> ResultColumns {
+        ResultColumns {
+            spec,
+            rows: 0,
+            source: Vec::with_capacity(capacity),
+            line: Vec::with_capacity(capacity),
+            patient_id: TextColumn::default(),
+            specimen_id: TextColumn::default(),
+            collected_at: Vec::with_capacity(capacity),
+            sex: Vec::with_capacity(capacity),
+            age: Vec::with_capacity(capacity),
+            analyzer_id: TextColumn::default(),
+            site: TextColumn::default(),
+            values: std::array::from_fn(|_| Vec::with_capacity(capacity)),
+            comparators: std::array::from_fn(|_| Vec::with_capacity(capacity)),
+            anemia: Vec::with_capacity(capacity),
+            threshold: Vec::with_capacity(capacity),
+            severity: Vec::with_capacity(capacity),
+            morphology: Vec::with_capacity(capacity),
+            inflammation: Vec::with_capacity(capacity),
+            iron_status: Vec::with_capacity(capacity),
+            classification: Vec::with_capacity(capacity),
+            flags: CodeLists::default(),
+            tests: CodeLists::default(),
+            guidance: CodeLists::default(),
+            evidence: LineLists::default(),
+            guidance_text: LineLists::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one classified panel.
+    pub fn push(
+        &mut self,
+        panel: &Panel,
+        outcome: &Outcome,
+        guidance_ids: &[GuidanceId],
+        rs: &Ruleset,
+    ) {
+        self.rows += 1;
+        self.source
+            .push(u32::try_from(panel.input).unwrap_or(u32::MAX));
+        self.line.push(panel.line);
+        self.patient_id.push(&panel.patient_id);
+        self.specimen_id.push(&panel.specimen_id);
+        self.collected_at
+            .push(isotime::iso_timestamp(&panel.collected_at).map(|t| t.micros));
+        self.sex.push(match panel.sex {
+            Sex::Female => Some("F"),
+            Sex::Male => Some("M"),
+            Sex::Unknown => None,
+        });
+        self.age
+            .push(outcome.age_years.map(|a| round_to(a, VALUE_DECIMALS)));
+        self.analyzer_id.push(&panel.analyzer_id);
+        self.site.push(&panel.site);
+        for a in Analyte::ALL {
+            let (value, comparator) = match panel.cell(a) {
+                Cell::Value(m) => (
+                    Some(round_to(m.value, VALUE_DECIMALS)),
+                    match m.censor {
+                        Censor::Exact => None,
+                        c => Some(c.prefix()),
+                    },
+                ),
+                _ => (None, None),
+            };
+            self.values[a.index()].push(value);
+            self.comparators[a.index()].push(comparator);
+        }
+        self.anemia.push(outcome.anemia);
+        self.threshold.push(
+            outcome
+                .hb_threshold_g_dl
+                .map(|t| round_to(t, THRESHOLD_DECIMALS)),
+        );
+        self.severity.push(outcome.severity);
+        self.morphology.push(outcome.morphology);
+        self.inflammation.push(outcome.inflammation);
+        self.iron_status.push(outcome.iron_status);
+        self.classification.push(outcome.classification);
+        self.flags.push(outcome.flags.iter().map(|f| f.code()));
+        self.tests
+            .push(outcome.recommended_tests.iter().map(|t| t.code()));
+        self.guidance.push(guidance_ids.iter().map(|g| g.code()));
+        if self.spec.schema.evidence {
+            for e in &outcome.evidence {
+                self.evidence.push_line(&[e.rule.code(), " ", &e.text]);
+            }
+            self.evidence.end_row();
+        }
+        if self.spec.schema.guidance_text {
+            for id in guidance_ids {
+                let text = guidance::render_text(*id, outcome, rs);
+                self.guidance_text.push_line(&[&text]);
+            }
+            self.guidance_text.end_row();
+        }
+    }
+
+    /// The batch as a frame with the output schema.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let mut cols: Vec<Column> = Vec::new();
+        let mut analytes = Analyte::ALL.iter().copied();
+        let mut pending_comparator: Option<Analyte> = None;
+        for (name, ty) in schema(self.spec.schema) {
+            let series = match name.as_str() {
+                "source_file" => {
+                    let names = &self.spec.sources;
+                    let ca: StringChunked = self
+                        .source
+                        .iter()
+                        .map(|i| names.get(*i as usize).map(String::as_str))
+                        .collect();
+                    ca.into_series()
+                }
+                "source_line" => Series::new("".into(), &self.line),
+                "patient_id" => self.patient_id.series(&name),
+                "specimen_id" => self.specimen_id.series(&name),
+                "collected_at" => {
+                    Int64Chunked::from_iter_options("".into(), self.collected_at.iter().copied())
+                        .into_datetime(TimeUnit::Microseconds, None)
+                        .into_series()
+                }
+                "sex" => Series::new("".into(), &self.sex),
+                "age_years" => Series::new("".into(), &self.age),
+                "analyzer_id" => self.analyzer_id.series(&name),
+                "site" => self.site.series(&name),
+                "anemia" => Series::new("".into(), &self.anemia),
+                "hb_threshold_g_dl" => Series::new("".into(), &self.threshold),
+                "severity" => label(
+                    &self
+                        .severity
+                        .iter()
+                        .map(|s| s.map(|s| s.code()))
+                        .collect::<Vec<_>>(),
+                    Severity::ALL.map(|s| s.code()).as_slice(),
+                )?,
+                "morphology" => label(
+                    &codes(&self.morphology, |m| m.code()),
+                    Morphology::ALL.map(|m| m.code()).as_slice(),
+                )?,
+                "inflammation" => label(
+                    &codes(&self.inflammation, |m| m.code()),
+                    Inflammation::ALL.map(|m| m.code()).as_slice(),
+                )?,
+                "iron_status" => label(
+                    &codes(&self.iron_status, |m| m.code()),
+                    IronStatus::ALL.map(|m| m.code()).as_slice(),
+                )?,
+                "classification" => label(
+                    &codes(&self.classification, |m| m.code()),
+                    Label::ALL.map(|m| m.code()).as_slice(),
+                )?,
+                "flags" => self.flags.series(&name),
+                "recommended_tests" => self.tests.series(&name),
+                "guidance" => self.guidance.series(&name),
+                "evidence" => self.evidence.series(&name),
+                "ruleset_version" => constant(&self.spec.ruleset_version, self.rows),
+                "ruleset_checksum" => constant(&self.spec.ruleset_checksum, self.rows),
+                "guidance_text" => self.guidance_text.series(&name),
+                _ if ty == ColumnType::Text => match pending_comparator.take() {
+                    Some(a) => Series::new("".into(), &self.comparators[a.index()]),
+                    None => {
+                        return Err(polars_err!(ComputeError: "unexpected output column {name}"))
+                    }
+                },
+                _ => {
+                    let Some(a) = analytes.next() else {
+                        return Err(polars_err!(ComputeError: "unexpected output column {name}"));
+                    };
+                    pending_comparator = Some(a);
+                    Series::new("".into(), &self.values[a.index()])
+                }
+            };
+            cols.push(series.with_name(name.as_str().into()).into());
+        }
+        DataFrame::new(self.rows, cols)
+    }
+
+    /// Appends the rows as delimited text (no header), spreadsheet-safe.
+    pub fn encode_delimited(&self, delimiter: u8, out: &mut Vec<u8>) {
+        for row in 0..self.rows {
+            let mut first = true;
+            let mut sep = |out: &mut Vec<u8>| {
+                if !first {
+                    out.push(delimiter);
+                }
+                first = false;
+            };
+            let text = |s: &str, out: &mut Vec<u8>| csv_out::encode_cell(s, delimiter, out);
+            sep(out);
+            text(self.source_name(row), out);
+            sep(out);
+            push_display(self.line[row], out);
+            sep(out);
+            text(self.patient_id.get(row), out);
+            sep(out);
+            text(self.specimen_id.get(row), out);
+            sep(out);
+            if let Some(t) = self.collected_at[row] {
+                out.extend_from_slice(isotime::render_micros(t).as_bytes());
+            }
+            sep(out);
+            out.extend_from_slice(self.sex[row].unwrap_or("").as_bytes());
+            sep(out);
+            push_number(self.age[row], VALUE_DECIMALS, out);
+            sep(out);
+            text(self.analyzer_id.get(row), out);
+            sep(out);
+            text(self.site.get(row), out);
+            for a in 0..ANALYTE_COUNT {
+                sep(out);
+                push_number(self.values[a][row], VALUE_DECIMALS, out);
+                sep(out);
+                out.extend_from_slice(self.comparators[a][row].unwrap_or("").as_bytes());
+            }
+            sep(out);
+            if let Some(b) = self.anemia[row] {
+                out.extend_from_slice(if b { b"true" } else { b"false" });
+            }
+            sep(out);
+            push_number(self.threshold[row], THRESHOLD_DECIMALS, out);
+            for code in self.labels(row) {
+                sep(out);
+                out.extend_from_slice(code.as_bytes());
+            }
+            for list in [&self.flags, &self.tests, &self.guidance] {
+                sep(out);
+                join_codes(list.get(row), out);
+            }
+            if self.spec.schema.evidence {
+                sep(out);
+                join_lines(self.evidence.lines(row), delimiter, out);
+            }
+            sep(out);
+            text(&self.spec.ruleset_version, out);
+            sep(out);
+            text(&self.spec.ruleset_checksum, out);
+            if self.spec.schema.guidance_text {
+                sep(out);
+                join_lines(self.guidance_text.lines(row), delimiter, out);
+            }
+            out.push(b'\n');
+        }
+    }
+
+    /// Appends the rows as NDJSON objects, keys in column order.
+    pub fn encode_ndjson(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        let names = schema(self.spec.schema);
+        for row in 0..self.rows {
+            let mut key = names.iter().map(|(n, _)| n.as_str());
+            let mut k = |out: &mut Vec<u8>, first: bool| -> io::Result<()> {
+                out.push(if first { b'{' } else { b',' });
+                json_str(key.next().unwrap_or(""), out)?;
+                out.push(b':');
+                Ok(())
+            };
+            k(out, true)?;
+            json_opt_str(Some(self.source_name(row)), out)?;
+            k(out, false)?;
+            push_display(self.line[row], out);
+            k(out, false)?;
+            json_opt_str(Some(self.patient_id.get(row)), out)?;
+            k(out, false)?;
+            json_opt_str(Some(self.specimen_id.get(row)), out)?;
+            k(out, false)?;
+            json_opt_str(
+                self.collected_at[row]
+                    .map(isotime::render_micros)
+                    .as_deref(),
+                out,
+            )?;
+            k(out, false)?;
+            json_opt_str(self.sex[row], out)?;
+            k(out, false)?;
+            json_number(self.age[row], out);
+            k(out, false)?;
+            json_opt_str(Some(self.analyzer_id.get(row)), out)?;
+            k(out, false)?;
+            json_opt_str(Some(self.site.get(row)), out)?;
+            for a in 0..ANALYTE_COUNT {
+                k(out, false)?;
+                json_number(self.values[a][row], out);
+                k(out, false)?;
+                json_opt_str(self.comparators[a][row], out)?;
+            }
+            k(out, false)?;
+            match self.anemia[row] {
+                Some(true) => out.extend_from_slice(b"true"),
+                Some(false) => out.extend_from_slice(b"false"),
+                None => out.extend_from_slice(b"null"),
+            }
+            k(out, false)?;
+            json_number(self.threshold[row], out);
+            for code in self.labels(row) {
+                k(out, false)?;
+                json_opt_str(Some(code), out)?;
+            }
+            for list in [&self.flags, &self.tests, &self.guidance] {
+                k(out, false)?;
+                json_array(list.get(row).iter().copied(), out)?;
+            }
+            if self.spec.schema.evidence {
+                k(out, false)?;
+                json_array(self.evidence.lines(row), out)?;
+            }
+            k(out, false)?;
+            json_opt_str(Some(&self.spec.ruleset_version), out)?;
+            k(out, false)?;
+            json_opt_str(Some(&self.spec.ruleset_checksum), out)?;
+            if self.spec.schema.guidance_text {
+                k(out, false)?;
+                json_array(self.guidance_text.lines(row), out)?;
+            }
+            out.extend_from_slice(b"}\n");
+        }
+        Ok(())
+    }
+
+    fn source_name(&self, row: usize) -> &str {
+        self.spec
+            .sources
+            .get(self.source[row] as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// The label columns' codes of a row, in column order (severity empty when none).
+    fn labels(&self, row: usize) -> [&'static str; 5] {
+        [
+            self.severity[row].map_or("", |s| s.code()),
+            self.morphology[row].code(),
+            self.inflammation[row].code(),
+            self.iron_status[row].code(),
+            self.classification[row].code(),
+        ]
+    }
+}
+
+fn codes<T: Copy>(v: &[T], code: impl Fn(T) -> &'static str) -> Vec<Option<&'static str>> {
+    v.iter().map(|x| Some(code(*x))).collect()
+}
+
+/// The dictionary-encoded type of a label column: an Enum of its vocabulary's codes.
+pub fn label_dtype(categories: &[&'static str]) -> PolarsResult<DataType> {
+    Ok(DataType::from_frozen_categories(FrozenCategories::new(
+        categories.iter().copied(),
+    )?))
+}
+
+fn label(values: &[Option<&'static str>], categories: &[&'static str]) -> PolarsResult<Series> {
+    Series::new("".into(), values).strict_cast(&label_dtype(categories)?)
+}
+
+fn constant(value: &str, rows: usize) -> Series {
+    StringChunked::full("".into(), value, rows).into_series()
+}
+
+fn push_display(n: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn push_number(x: Option<f64>, decimals: usize, out: &mut Vec<u8>) {
+    if let Some(x) = x {
+        crate::numfmt::push_fixed(x, decimals, out);
+    }
+}
+
+fn join_codes(codes: &[&str], out: &mut Vec<u8>) {
+    for (i, c) in codes.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(CODE_SEPARATOR.as_bytes());
+        }
+        out.extend_from_slice(c.as_bytes());
+    }
+}
+
+fn join_lines<'a>(lines: impl Iterator<Item = &'a str>, delimiter: u8, out: &mut Vec<u8>) {
+    let mut joined = String::new();
+    for (i, l) in lines.enumerate() {
+        if i > 0 {
+            joined.push_str(TEXT_SEPARATOR);
+        }
+        joined.push_str(l);
+    }
+    csv_out::encode_cell(&joined, delimiter, out);
+}
+
+fn json_str(s: &str, out: &mut Vec<u8>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, s).map_err(io::Error::other)
+}
+
+fn json_opt_str(s: Option<&str>, out: &mut Vec<u8>) -> io::Result<()> {
+    match s {
+        Some(s) if !s.is_empty() => json_str(s, out),
+        _ => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
+}
+
+fn json_number(x: Option<f64>, out: &mut Vec<u8>) {
+    match x.and_then(serde_json::Number::from_f64) {
+        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn json_array<'a>(items: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) -> io::Result<()> {
+    out.push(b'[');
+    for (i, s) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(s, out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
