@@ -227,7 +227,17 @@ impl ClassifyArgs {
                 ))
             })?,
         };
-        let inputs = expand_inputs(&self.inputs)?;
+        let mut own: Vec<PathBuf> = output.iter().cloned().collect();
+        own.extend(self.rejects.iter().cloned());
+        own.extend(self.summary.iter().cloned());
+        if let Some(out) = &output {
+            let stem = out
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            own.push(out.with_file_name(format!("{stem}.rejects.csv")));
+        }
+        let inputs = expand_inputs(&self.inputs, &own)?;
         if self.compare_ruleset.is_some() {
             crate::qa::impact::check_inputs(&inputs)?;
         }
@@ -281,27 +291,37 @@ fn ingest_options(
 }
 
 /// Expands directories into their export files (sorted), checks files exist.
-fn expand_inputs(args: &[String]) -> Result<Vec<Input>, ConfigError> {
+/// File names a directory walk picks up as exports.
+const EXPORT_SUFFIXES: [&str; 10] = [
+    ".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".parquet", ".arrow", ".ipc",
+    ".feather",
+];
+
+/// Files first, then directories walked recursively (hive-style `key=value/` folders
+/// included) in name order, keeping the files whose names look like exports. Paths in
+/// `own` (the run's outputs) are never picked up by a walk.
+fn expand_inputs(args: &[String], own: &[PathBuf]) -> Result<Vec<Input>, ConfigError> {
+    let own: Vec<PathBuf> = own
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let mut inputs = Vec::new();
     for a in args {
         let input = Input::parse(a);
         match &input {
             Input::Stdin => inputs.push(input),
             Input::File(p) if p.is_dir() => {
-                let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                    .map_err(|e| ConfigError::Usage(format!("cannot list {}: {e}", p.display())))?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| {
-                        let n = f.to_string_lossy().to_ascii_lowercase();
-                        [".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz"]
-                            .iter()
-                            .any(|ext| n.ends_with(ext))
-                    })
-                    .collect();
-                files.sort();
+                let mut files = Vec::new();
+                walk(p, &mut files)?;
+                files.retain(|f| {
+                    let n = f.to_string_lossy().to_ascii_lowercase();
+                    let export = EXPORT_SUFFIXES.iter().any(|ext| n.ends_with(ext))
+                        && !n.ends_with(".rejects.csv");
+                    export && !std::fs::canonicalize(f).is_ok_and(|c| own.contains(&c))
+                });
                 if files.is_empty() {
                     return Err(ConfigError::Usage(format!(
-                        "directory {} holds no .csv, .tsv or .txt exports",
+                        "directory {} holds no exports (.csv, .tsv, .txt, optionally .gz; .parquet, .arrow, .ipc)",
                         p.display()
                     )));
                 }
@@ -317,4 +337,21 @@ fn expand_inputs(args: &[String]) -> Result<Vec<Input>, ConfigError> {
         }
     }
     Ok(inputs)
+}
+
+/// Every file below `dir`, in name order (each directory's entries sorted, depth first).
+fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| ConfigError::Usage(format!("cannot list {}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
 }

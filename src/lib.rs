@@ -7,7 +7,8 @@
 //! 4. [`guidance`] attaches the clinician guidance the panel's results call for;
 //! 5. [`report`] writes CSV, Parquet or NDJSON, the rejects file and the summary.
 //!
-//! [`run`] drives these steps for `classify`; the library tells the user about a run
+//! [`frame::classify_frame`] is the library's door: a polars frame in, typed results and
+//! rejects out. [`run`] drives these steps for `classify`; the library tells the user about a run
 //! through a [`messages::Messages`] sink the caller provides, never on stderr itself.
 
 pub mod analyte;
@@ -15,6 +16,7 @@ pub mod app;
 pub mod cell;
 pub mod cli;
 pub mod error;
+pub mod frame;
 pub mod guidance;
 pub mod ingest;
 pub mod isotime;

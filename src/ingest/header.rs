@@ -24,6 +24,9 @@ pub enum Column {
     Medications,
     AnalyzerId,
     Site,
+    /// `<analyte column>_comparator` (`<`, `<=`, `>`, `>=`, as FHIR `Quantity.comparator`
+    /// and the engine's own output write it): the analyte's value is a bound.
+    Comparator(Analyte),
     Analyte {
         analyte: Analyte,
         unit: String,
@@ -161,6 +164,13 @@ fn resolve_column(
     let key = name.to_ascii_lowercase();
     if let Some(c) = context_column(&key) {
         return (c, None);
+    }
+    if let Some(base) = key.strip_suffix("_comparator") {
+        if let Some((analyte, suffix)) = split_analyte(base) {
+            if ruleset.unit(analyte, suffix).is_some() {
+                return (Column::Comparator(analyte), None);
+            }
+        }
     }
     let Some((analyte, suffix)) = split_analyte(&key) else {
         return (

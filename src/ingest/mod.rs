@@ -1,6 +1,7 @@
 //! Export files -> typed panels, in bounded batches. Every data row becomes either a
 //! [`Panel`] or a [`Reject`] with a reason; nothing is dropped.
 
+pub mod columnar;
 pub mod context;
 mod header;
 pub(crate) mod lines;
@@ -201,6 +202,7 @@ impl Default for IngestOptions {
 pub enum InputReader {
     Wide(WideReader),
     Long(LongReader),
+    Columnar(Box<columnar::ColumnarReader>),
 }
 
 impl InputReader {
@@ -213,7 +215,40 @@ impl InputReader {
         opts: &IngestOptions,
     ) -> Result<InputReader, RunError> {
         let name = input.name();
+        if let Input::File(path) = input {
+            if let Some(kind) = sniff_columnar(path) {
+                return Ok(InputReader::Columnar(Box::new(
+                    columnar::ColumnarReader::open_file(
+                        index,
+                        name,
+                        path,
+                        kind,
+                        rs,
+                        opts.mapping.as_ref(),
+                        opts.decimal,
+                    )?,
+                )));
+            }
+        }
         let mut buffered = input.open_counted(opts.bytes_read.clone())?;
+        if *input == Input::Stdin {
+            let head = buffered
+                .fill_buf()
+                .map_err(|e| RunError::io(format!("cannot read {name}"), e))?;
+            if let Some(kind) = columnar::ColumnarKind::sniff(head) {
+                return Ok(InputReader::Columnar(Box::new(
+                    columnar::ColumnarReader::open_spooled(
+                        index,
+                        name,
+                        buffered,
+                        kind,
+                        rs,
+                        opts.mapping.as_ref(),
+                        opts.decimal,
+                    )?,
+                )));
+            }
+        }
         let header_line = read_header_line(&name, buffered.as_mut())?;
         let delimiter = detect_delimiter(&header_line);
         let names = header_names(&name, &header_line, delimiter)?;
@@ -259,6 +294,7 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => r.next_batch(max, rs, out),
             InputReader::Long(r) => r.next_batch(max, rs, out),
+            InputReader::Columnar(r) => r.next_batch(max, rs, out),
         }
     }
 
@@ -267,6 +303,7 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => r.header_repeats,
             InputReader::Long(r) => r.header_repeats,
+            InputReader::Columnar(_) => 0,
         }
     }
 
@@ -274,6 +311,7 @@ impl InputReader {
         match self {
             InputReader::Wide(_) => "wide",
             InputReader::Long(_) => "long",
+            InputReader::Columnar(_) => "wide",
         }
     }
 
@@ -281,6 +319,7 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => r.delimiter,
             InputReader::Long(r) => r.delimiter,
+            InputReader::Columnar(_) => 0,
         }
     }
 
@@ -289,8 +328,25 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => &r.header.ignored,
             InputReader::Long(r) => &r.ignored,
+            InputReader::Columnar(r) => &r.header().ignored,
         }
     }
+
+    /// The file format of the input: `delimited`, `parquet` or `arrow`.
+    pub fn format_name(&self) -> &'static str {
+        match self {
+            InputReader::Columnar(r) => r.kind().map_or("frame", |k| k.name()),
+            _ => "delimited",
+        }
+    }
+}
+
+/// Parquet or Arrow IPC, by the file's first bytes (not its extension).
+fn sniff_columnar(path: &std::path::Path) -> Option<columnar::ColumnarKind> {
+    let mut head = [0u8; 8];
+    let mut f = File::open(path).ok()?;
+    let n = f.read(&mut head).ok()?;
+    columnar::ColumnarKind::sniff(&head[..n])
 }
 
 /// An input whose header line has been read and split.

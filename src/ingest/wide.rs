@@ -2,7 +2,8 @@
 
 use std::io::{BufRead, Read};
 
-use crate::cell::{is_missing_token, parse_cell, Cell, Measure};
+use crate::analyte::Analyte;
+use crate::cell::{is_missing_token, parse_cell, Cell, DecimalMark, Measure};
 use crate::error::RunError;
 use crate::ingest::context::ContextSource;
 use crate::ingest::header::{resolve_header, Column, HeaderMap};
@@ -13,13 +14,27 @@ use crate::ingest::{read_header_line, Input, Reject, RejectReason, RowOutcome};
 use crate::panel::{Conversion, Panel};
 use crate::ruleset::Ruleset;
 
+/// How the rows of one wide input become panels or rejects, whatever the file format: the
+/// resolved header and the context rules (shared by delimited text and columnar inputs).
+pub(crate) struct WideRows {
+    pub input_index: usize,
+    pub name: String,
+    pub header: HeaderMap,
+    /// Used to re-join a rejected row's fields.
+    pub delimiter: u8,
+    pub context: ContextSource,
+    /// Columns holding numbers rather than text (columnar inputs): their cells are exact
+    /// values written with `.`, whatever the decimal mark of the text cells.
+    pub numeric: Vec<bool>,
+}
+
 /// Streams one wide input, a batch of rows at a time.
 pub struct WideReader {
     pub input_index: usize,
     pub name: String,
     pub header: HeaderMap,
     pub delimiter: u8,
-    context: ContextSource,
+    rows: WideRows,
     reader: csv::Reader<Box<dyn Read + Send>>,
     line_index: lines::LineIndex,
     record: csv::ByteRecord,
@@ -77,10 +92,17 @@ impl WideReader {
         };
         Ok(WideReader {
             input_index,
-            name,
-            header,
+            name: name.clone(),
+            header: header.clone(),
             delimiter,
-            context,
+            rows: WideRows {
+                input_index,
+                name,
+                header,
+                delimiter,
+                context,
+                numeric: Vec::new(),
+            },
             reader,
             line_index,
             record: csv::ByteRecord::new(),
@@ -118,59 +140,97 @@ impl WideReader {
                 lines::LineKind::Data => {}
             }
             self.data_rows += 1;
-            out.push(self.row(line, ruleset));
+            out.push(self.rows.row(&self.fields, line, self.data_rows, ruleset));
         }
         Ok(true)
     }
+}
 
-    fn reject(&self, line: u64, reason: RejectReason, message: String) -> RowOutcome {
+/// The censoring a comparator cell gives (None: not a comparator).
+fn censor_of(c: &str) -> Option<crate::cell::Censor> {
+    use crate::cell::Censor;
+    Some(match c {
+        "<" => Censor::Lt,
+        "<=" => Censor::Le,
+        ">" => Censor::Gt,
+        ">=" => Censor::Ge,
+        _ => return None,
+    })
+}
+
+impl WideRows {
+    /// The non-blank comparator cell of an analyte, when the input has that column.
+    fn comparator<'a>(&self, fields: &'a [String], analyte: Analyte) -> Option<&'a str> {
+        self.field(fields, &Column::Comparator(analyte))
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    }
+
+    fn reject(
+        &self,
+        fields: &[String],
+        line: u64,
+        reason: RejectReason,
+        message: String,
+    ) -> RowOutcome {
         let delim = char::from(self.delimiter).to_string();
         RowOutcome::Reject(Reject {
             input: self.input_index,
             line,
             reason,
             message,
-            raw: self.fields.join(&delim),
+            raw: fields.join(&delim),
         })
     }
 
-    fn field(&self, col: &Column) -> Option<&str> {
+    fn field<'a>(&self, fields: &'a [String], col: &Column) -> Option<&'a str> {
         self.header
             .position(col)
-            .and_then(|i| self.fields.get(i))
+            .and_then(|i| fields.get(i))
             .map(String::as_str)
     }
 
-    fn row(&self, line: u64, ruleset: &Ruleset) -> RowOutcome {
+    /// The panel or reject of one data row: its fields, physical line (or row number) and
+    /// 1-based data row number (the default specimen id).
+    pub(crate) fn row(
+        &self,
+        fields: &[String],
+        line: u64,
+        data_row: u64,
+        ruleset: &Ruleset,
+    ) -> RowOutcome {
         let expected = self.header.columns.len();
-        if self.fields.len() != expected {
+        if fields.len() != expected {
             return self.reject(
+                fields,
                 line,
                 RejectReason::MalformedLine,
                 format!(
                     "{} line {line}: {} fields where the header has {expected}; check for an unquoted delimiter or a cut line",
                     self.name,
-                    self.fields.len()
+                    fields.len()
                 ),
             );
         }
-        let patient_id = self.field(&Column::PatientId).unwrap_or("").trim();
+        let patient_id = self.field(fields, &Column::PatientId).unwrap_or("").trim();
         if patient_id.is_empty() {
             return self.reject(
+                fields,
                 line,
                 RejectReason::MissingPatientId,
                 format!("{} line {line}, column patient_id: blank; every row needs a patient identifier", self.name),
             );
         }
-        let specimen_id = match self.field(&Column::SpecimenId).map(str::trim) {
+        let specimen_id = match self.field(fields, &Column::SpecimenId).map(str::trim) {
             Some(s) if !s.is_empty() => s.to_string(),
-            _ => self.data_rows.to_string(),
+            _ => data_row.to_string(),
         };
         let mut panel = Panel::new(self.input_index, line, patient_id.to_string(), specimen_id);
-        match self.read_values(ruleset, &mut panel) {
+        match self.read_values(fields, ruleset, &mut panel) {
             Ok(true) => {}
             Ok(false) => {
                 return self.reject(
+                    fields,
                     line,
                     RejectReason::NoAnalyteValues,
                     format!(
@@ -181,6 +241,7 @@ impl WideReader {
             }
             Err(message) => {
                 return self.reject(
+                    fields,
                     line,
                     RejectReason::ImplausibleValue,
                     format!("{} line {line}, {message}", self.name),
@@ -188,14 +249,21 @@ impl WideReader {
             }
         }
         self.context.read_into(&mut panel, |c| {
-            self.field(c).map(str::trim).filter(|v| !v.is_empty())
+            self.field(fields, c)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
         });
         RowOutcome::Panel(Box::new(panel))
     }
 
     /// Reads the analyte cells of the current row into `panel`, converted to canonical units.
     /// Ok(false) when every analyte cell is blank; Err(message) at the first implausible value.
-    fn read_values(&self, rs: &Ruleset, panel: &mut Panel) -> Result<bool, String> {
+    fn read_values(
+        &self,
+        fields: &[String],
+        rs: &Ruleset,
+        panel: &mut Panel,
+    ) -> Result<bool, String> {
         let mut any_value = false;
         for (i, col) in self.header.columns.iter().enumerate() {
             let Column::Analyte {
@@ -206,12 +274,17 @@ impl WideReader {
             else {
                 continue;
             };
-            let raw = &self.fields[i];
+            let raw = &fields[i];
             if is_missing_token(raw) {
                 continue;
             }
             any_value = true;
-            let cell = match parse_cell(raw, self.context.mark) {
+            let mark = if self.numeric.get(i).copied().unwrap_or(false) {
+                DecimalMark::Point
+            } else {
+                self.context.mark
+            };
+            let cell = match parse_cell(raw, mark) {
                 Cell::Value(m) => {
                     let value = plausible::convert(m.value, *factor);
                     let column = &self.header.names[i];
@@ -233,6 +306,14 @@ impl WideReader {
                     })
                 }
                 other => other,
+            };
+            let cell = match (cell, self.comparator(fields, *analyte)) {
+                (cell, None) => cell,
+                (Cell::Value(m), Some(c)) if !m.is_censored() => match censor_of(c) {
+                    Some(censor) => Cell::Value(Measure { censor, ..m }),
+                    None => Cell::Text(format!("{c}{}", raw.trim())),
+                },
+                (cell, Some(_)) => cell,
             };
             panel.values[analyte.index()] = cell;
         }

@@ -14,35 +14,47 @@ use super::{polars_io, Chunk, ResultWriter};
 /// Rows per Parquet row group / Arrow record batch.
 const ROWS_PER_GROUP: usize = 32_768;
 
-/// Frames waiting to be written as one row group.
+/// Frames waiting to be written: cut into row groups of exactly [`ROWS_PER_GROUP`] rows (the
+/// last one shorter), so the file does not depend on how the rows were batched.
 #[derive(Default)]
 struct Pending {
-    frames: Vec<DataFrame>,
-    rows: usize,
+    frame: Option<DataFrame>,
 }
 
 impl Pending {
-    fn push(&mut self, chunk: Chunk) -> io::Result<bool> {
+    fn push(&mut self, chunk: Chunk) -> io::Result<()> {
         let Chunk::Frame(df) = chunk else {
             return Err(io::Error::other("a columnar format was given bytes"));
         };
-        self.rows += df.height();
-        self.frames.push(df);
-        Ok(self.rows >= ROWS_PER_GROUP)
+        match self.frame.as_mut() {
+            Some(f) => {
+                f.vstack_mut_owned(df).map_err(polars_io)?;
+            }
+            None => self.frame = Some(df),
+        }
+        Ok(())
     }
 
-    /// The pending frames as one single-chunk frame (None when there are none).
-    fn take(&mut self) -> io::Result<Option<DataFrame>> {
-        let mut frames = std::mem::take(&mut self.frames).into_iter();
-        self.rows = 0;
-        let Some(mut df) = frames.next() else {
-            return Ok(None);
-        };
-        for f in frames {
-            df.vstack_mut_owned(f).map_err(polars_io)?;
+    fn rows(&self) -> usize {
+        self.frame.as_ref().map_or(0, DataFrame::height)
+    }
+
+    /// The next full row group, or with `last` whatever is left (None when nothing is).
+    fn take(&mut self, last: bool) -> Option<DataFrame> {
+        let rows = self.rows();
+        if rows == 0 || (!last && rows < ROWS_PER_GROUP) {
+            return None;
         }
-        df.rechunk_mut();
-        Ok(Some(df))
+        let frame = self.frame.take()?;
+        let (mut group, rest) = if rows > ROWS_PER_GROUP {
+            let (g, r) = frame.split_at(ROWS_PER_GROUP as i64);
+            (g, Some(r))
+        } else {
+            (frame, None)
+        };
+        self.frame = rest;
+        group.rechunk_mut();
+        Some(group)
     }
 }
 
@@ -68,8 +80,8 @@ impl ParquetOut {
         })
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        if let Some(df) = self.pending.take()? {
+    fn flush(&mut self, last: bool) -> io::Result<()> {
+        while let Some(df) = self.pending.take(last) {
             self.writer.write_batch(&df).map_err(polars_io)?;
         }
         Ok(())
@@ -78,14 +90,12 @@ impl ParquetOut {
 
 impl ResultWriter for ParquetOut {
     fn write(&mut self, chunk: Chunk) -> io::Result<()> {
-        if self.pending.push(chunk)? {
-            self.flush()?;
-        }
-        Ok(())
+        self.pending.push(chunk)?;
+        self.flush(false)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        self.flush()?;
+        self.flush(true)?;
         self.writer.finish().map(|_| ()).map_err(polars_io)
     }
 }
@@ -119,8 +129,8 @@ impl IpcOut {
         })
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        if let Some(df) = self.pending.take()? {
+    fn flush(&mut self, last: bool) -> io::Result<()> {
+        while let Some(df) = self.pending.take(last) {
             for batch in df.iter_chunks(IPC_COMPAT, true) {
                 self.writer.write(&batch, None).map_err(polars_io)?;
             }
@@ -131,14 +141,12 @@ impl IpcOut {
 
 impl ResultWriter for IpcOut {
     fn write(&mut self, chunk: Chunk) -> io::Result<()> {
-        if self.pending.push(chunk)? {
-            self.flush()?;
-        }
-        Ok(())
+        self.pending.push(chunk)?;
+        self.flush(false)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        self.flush()?;
+        self.flush(true)?;
         self.writer.finish().map_err(polars_io)?;
         Ok(())
     }

@@ -13,6 +13,9 @@ pub struct InputSummary {
     pub name: String,
     pub size_bytes: Option<u64>,
     pub layout: String,
+    /// `delimited`, `parquet`, `arrow` or `frame` (the library API).
+    pub format: String,
+    /// Delimiter of a delimited input (empty for columnar inputs).
     pub delimiter: String,
     /// Data rows read (wide: panels; long: results).
     pub rows_read: u64,

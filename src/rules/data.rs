@@ -52,8 +52,8 @@ pub(crate) const RULES: &[RuleMeta] = &[
     RuleMeta {
         id: RuleId::Data005,
         family: "DATA",
-        title: "Collection time unreadable",
-        rationale_template: "Procedure 2026.2: a collected_at that is not an ISO 8601 date or date-time is flagged and quoted; it is not used.",
+        title: "Collection time",
+        rationale_template: "Procedure 2026.2: a collected_at that is not an ISO 8601 date or date-time is flagged and quoted; it is not used. One with a UTC offset (or Z) is written in UTC in the output's collected_at, and the evidence says so.",
         citation: "anemia-engine interface 2026.2 (input columns)",
         thresholds: &[],
         tables: &[],
@@ -143,15 +143,26 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         trail.note(RuleId::Data003, note.clone());
     }
     let collected = panel.collected_at.trim();
-    if input.v2().is_some()
-        && !collected.is_empty()
-        && crate::isotime::iso_seconds(collected).is_none()
-    {
-        trail.flag(Flag::CollectedAtUnreadable);
-        trail.note(
-            RuleId::Data005,
-            format!("collected_at {collected:?} is not an ISO 8601 date or date-time; not used"),
-        );
+    if input.v2().is_some() && !collected.is_empty() {
+        match crate::isotime::iso_timestamp(collected) {
+            None => {
+                trail.flag(Flag::CollectedAtUnreadable);
+                trail.note(
+                    RuleId::Data005,
+                    format!(
+                        "collected_at {collected:?} is not an ISO 8601 date or date-time; not used"
+                    ),
+                );
+            }
+            Some(t) if t.offset_minutes.is_some() => trail.note(
+                RuleId::Data005,
+                format!(
+                    "collected_at {collected} carries a UTC offset: written as {} UTC",
+                    crate::isotime::render_micros(t.micros)
+                ),
+            ),
+            Some(_) => {}
+        }
     }
     for note in &panel.assembly_notes {
         trail.note(RuleId::Panel001, note.clone());

@@ -6,12 +6,9 @@ use std::io;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::error::RunError;
-use crate::guidance;
-use crate::ingest::{InputReader, NotAttached, Reject, RowOutcome};
-use crate::report::{Chunk, Encoder, ResultColumns, ResultsSpec};
-use crate::rules;
+use crate::ingest::{InputReader, RowOutcome};
+use crate::report::{Chunk, Encoder, ResultsSpec};
 use crate::ruleset::Ruleset;
-use crate::vocab::{Flag, Label};
 
 /// A parsed batch, or the read error that ended the inputs.
 pub(super) type BatchMessage = Result<Vec<RowOutcome>, RunError>;
@@ -53,21 +50,7 @@ pub(super) fn read_all(
     }
 }
 
-/// What the sequential writer needs of one classified panel.
-pub(super) struct RowSummary {
-    pub input: usize,
-    pub label: Label,
-    pub flags: Vec<Flag>,
-    pub unknown_codes: Vec<String>,
-    pub rows_used: u64,
-}
-
-/// One row outcome for the ledger, in batch order.
-pub(super) enum Processed<'a> {
-    Row(RowSummary),
-    Reject(&'a Reject),
-    NotAttached(&'a NotAttached),
-}
+pub(super) use crate::frame::Processed;
 
 /// A part of a batch after rules, guidance and encoding: the encoded results and the
 /// ledger items, in order.
@@ -82,26 +65,7 @@ fn process_part<'a>(
     spec: &ResultsSpec,
     encoder: Encoder,
 ) -> io::Result<ProcessedPart<'a>> {
-    let mut results = ResultColumns::new(spec.clone(), part.len());
-    let mut items = Vec::with_capacity(part.len());
-    for outcome in part {
-        items.push(match outcome {
-            RowOutcome::Panel(panel) => {
-                let result = rules::evaluate(panel, rs);
-                let ids = guidance::attach(panel, &result, rs);
-                results.push(panel, &result, &ids, rs);
-                Processed::Row(RowSummary {
-                    input: panel.input,
-                    label: result.classification,
-                    flags: result.flags,
-                    unknown_codes: panel.unknown_codes.clone(),
-                    rows_used: panel.rows_used,
-                })
-            }
-            RowOutcome::Reject(r) => Processed::Reject(r),
-            RowOutcome::NotAttached(n) => Processed::NotAttached(n),
-        });
-    }
+    let (results, items) = crate::frame::classify_rows(part, rs, spec);
     Ok(ProcessedPart {
         chunk: encoder.encode(&results)?,
         items,

@@ -190,7 +190,9 @@ fn new_summary(rs: &Ruleset, inputs: &[Input], readers: &[InputReader]) -> Summa
             name: input.name(),
             size_bytes: input.size(),
             layout: r.layout_name().into(),
+            format: r.format_name().into(),
             delimiter: match r.delimiter() {
+                0 => String::new(),
                 b'\t' => "tab".into(),
                 d => char::from(d).to_string(),
             },

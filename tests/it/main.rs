@@ -21,3 +21,4 @@ mod rules_cmd;
 mod rules_families;
 mod ruleset;
 mod scale;
+mod typed_data;

@@ -158,6 +158,7 @@ fn read_as(
         ),
         Column::BackPain => ("context", format!("back pain {}", p.back_pain.code())),
         Column::AnalyzerId | Column::Site => ("context", "carried to the output".into()),
+        Column::Comparator(a) => ("analyte", format!("comparator of {a}")),
         Column::Conditions => (
             "context",
             codes_read_as(p.conditions.iter().map(|c| c.code()).collect(), raw, p),

@@ -140,10 +140,17 @@ fn explain_outcome(
 ) -> Result<String, RunError> {
     match outcome {
         RowOutcome::Panel(p) => {
-            let raw = raw_row(input, reader.delimiter(), p.line)?;
             let cells = match reader {
-                InputReader::Wide(w) => cell_traces(&raw, Some(&w.header), p, rs),
-                InputReader::Long(_) => cell_traces(&raw, None, p, rs),
+                InputReader::Wide(w) => {
+                    let raw = raw_row(input, reader.delimiter(), p.line)?;
+                    cell_traces(&raw, Some(&w.header), p, rs)
+                }
+                InputReader::Long(_) => {
+                    let raw = raw_row(input, reader.delimiter(), p.line)?;
+                    cell_traces(&raw, None, p, rs)
+                }
+                // A columnar row has no text line to quote: the cells as read are the panel's.
+                InputReader::Columnar(_) => cell_traces(&[], None, p, rs),
             };
             let explained = Explained {
                 source: name,
