@@ -2,15 +2,18 @@
 //! the command and returns its [`ExitStatus`], or an [`Error`] that knows its own. The
 //! binary only parses, calls [`run`], prints an error with its causes and exits.
 //!
-//! Command text (explain, rules, diff, ranges) goes to stdout; messages for the user go
-//! to the [`Messages`] sink the caller passes.
+//! Command text (explain, rules, diff, ranges, completions, `classify --summary -`) goes to
+//! stdout; messages for the user go to the [`Messages`] sink the caller passes.
 
 use std::io::Write;
 
 use thiserror::Error;
 
+use clap::CommandFactory;
+
 use crate::cli::{
-    ClassifyArgs, Cli, Command, DiffArgs, ExplainArgs, RangesAction, RulesArgs, TextFormat,
+    ClassifyArgs, Cli, Command, CompletionsArgs, DiffArgs, ExplainArgs, RangesAction, RulesArgs,
+    TextFormat,
 };
 use crate::error::{ConfigError, RunError};
 use crate::ingest::Input;
@@ -114,6 +117,7 @@ pub fn run(cli: Cli, messages: &dyn Messages) -> Result<ExitStatus, Error> {
         Command::Rules(args) => rules(&args),
         Command::Diff(args) => diff(&args),
         Command::Ranges { action } => ranges(action),
+        Command::Completions(args) => completions(&args),
     }
 }
 
@@ -146,6 +150,10 @@ fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, 
     };
     if !args.quiet {
         messages.report(&summary.to_text());
+    }
+    if args.summary_to_stdout() {
+        let json = serde_json::to_string_pretty(&summary).map_err(std::io::Error::from)?;
+        print(&format!("{json}\n"))?;
     }
     // The impact report is what --compare-ruleset asks for: printed even with --quiet.
     if let Some(report) = impact_report {
@@ -210,7 +218,21 @@ fn diff(args: &DiffArgs) -> Result<ExitStatus, Error> {
     if let Some(out) = &args.output {
         report.write_changes_csv(out)?;
     }
-    print(&report.to_text())?;
+    print(&match args.format {
+        TextFormat::Text => report.to_text(),
+        TextFormat::Json => format!("{:#}\n", report.to_json()),
+    })?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `completions SHELL`: the completion script of every subcommand and option, on stdout.
+fn completions(args: &CompletionsArgs) -> Result<ExitStatus, Error> {
+    let mut command = Cli::command();
+    let name = command.get_name().to_string();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell.generator(), &mut command, name, &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script).and_then(|_| out.flush())?;
     Ok(ExitStatus::Ok)
 }
 

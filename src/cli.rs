@@ -11,11 +11,75 @@ use crate::report::OutputFormat;
 use crate::ruleset::Ruleset;
 use crate::run::{ClassifyOptions, Progress, DEFAULT_BATCH_ROWS};
 
+/// Examples of the top-level help.
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  anemia-engine classify examples/lab_export.csv -o results.csv --summary summary.json
+  anemia-engine explain examples/lab_export.csv --row 3
+  anemia-engine diff old/results.csv new/results.parquet --format json
+  anemia-engine completions bash > ~/.local/share/bash-completion/completions/anemia-engine
+
+Run `anemia-engine COMMAND --help` for the options and examples of each command.";
+
+const CLASSIFY_EXAMPLES: &str = "\
+Examples:
+  anemia-engine classify examples/lab_export.csv -o results.csv --summary summary.json
+  anemia-engine classify exports/ -o results.parquet --rejects rejects.csv --strict
+  anemia-engine classify export.csv.gz --mapping lab.toml -o results.ndjson
+  anemia-engine classify lis_export.csv --layout long --panel-window-days 3 -o results.csv
+  anemia-engine classify export_semicolon.csv --decimal comma -o results.csv
+  zcat export.csv.gz | anemia-engine classify - -o results.csv --summary - | jq .rejected
+  anemia-engine classify export.csv --ruleset reference-ranges/2026.2 \\
+      --compare-ruleset reference-ranges/2026.1 -o results.csv";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  anemia-engine explain examples/lab_export.csv --row 3
+  anemia-engine explain export.csv --specimen S-1042 --format json
+  anemia-engine explain lis_export.csv --layout long --specimen S-7 --mapping lab.toml";
+
+const RULES_EXAMPLES: &str = "\
+Examples:
+  anemia-engine rules
+  anemia-engine rules IRON-003
+  anemia-engine rules NSAID_CAUTION --format json
+  anemia-engine rules back_pain.nsaid_caution --ruleset reference-ranges/2026.1";
+
+const RANGES_EXAMPLES: &str = "\
+Examples:
+  anemia-engine ranges check
+  anemia-engine ranges check reference-ranges/2026.2
+  anemia-engine ranges show --ruleset reference-ranges/2026.1";
+
+const RANGES_CHECK_EXAMPLES: &str = "\
+Examples:
+  anemia-engine ranges check
+  anemia-engine ranges check /srv/lab/ruleset";
+
+const RANGES_SHOW_EXAMPLES: &str = "\
+Examples:
+  anemia-engine ranges show
+  anemia-engine ranges show --ruleset reference-ranges/2026.1";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  anemia-engine diff old/results.csv new/results.csv
+  anemia-engine diff old/results.csv new/results.parquet -o changes.csv
+  anemia-engine diff old/results.ndjson new/results.ndjson --format json | jq .counts";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  anemia-engine completions bash > ~/.local/share/bash-completion/completions/anemia-engine
+  anemia-engine completions zsh > ~/.zfunc/_anemia-engine
+  anemia-engine completions fish > ~/.config/fish/completions/anemia-engine.fish
+  anemia-engine completions powershell >> $PROFILE";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "anemia-engine",
     version,
-    about = "Classify anemia in laboratory exports with a versioned, cited ruleset"
+    about = "Classify anemia in laboratory exports with a versioned, cited ruleset",
+    after_help = MAIN_EXAMPLES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,24 +89,35 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Classify one or more exports.
+    #[command(after_help = CLASSIFY_EXAMPLES)]
     Classify(ClassifyArgs),
     /// Trace the rules for one panel of an export.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
     /// List every rule, flag and guidance entry with its sources, or print one in full.
+    #[command(after_help = RULES_EXAMPLES)]
     Rules(RulesArgs),
     /// Validate or print a ruleset.
+    #[command(after_help = RANGES_EXAMPLES)]
     Ranges {
         #[command(subcommand)]
         action: RangesAction,
     },
     /// Compare two result files panel by panel (CSV, Parquet or NDJSON, any mix).
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+    /// Print a shell completion script on stdout.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Layout {
+    /// Long when the header has `test_code` and `value`, else wide.
     Auto,
+    /// One row per specimen or panel.
     Wide,
+    /// One row per result, as LIS systems export.
     Long,
 }
 
@@ -54,8 +129,38 @@ pub enum EvidenceArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TextFormat {
+    /// Human-readable text.
     Text,
+    /// One JSON document.
     Json,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+impl CompletionShell {
+    /// The `clap_complete` generator of this shell.
+    pub fn generator(self) -> clap_complete::Shell {
+        match self {
+            CompletionShell::Bash => clap_complete::Shell::Bash,
+            CompletionShell::Zsh => clap_complete::Shell::Zsh,
+            CompletionShell::Fish => clap_complete::Shell::Fish,
+            CompletionShell::Powershell => clap_complete::Shell::PowerShell,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]
@@ -64,8 +169,8 @@ pub struct ClassifyArgs {
     #[arg(required = true)]
     pub inputs: Vec<String>,
     /// Output file; the format follows the extension (.csv, .tsv, .parquet, .ndjson/.jsonl,
-    /// .arrow/.ipc). `-` or none: stdout, in --format (default CSV).
-    #[arg(short = 'o', long = "output")]
+    /// .arrow/.ipc). Without it, or with `-`: stdout, in --format (default CSV).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Output format (overrides the extension).
     #[arg(long, value_enum)]
@@ -73,8 +178,9 @@ pub struct ClassifyArgs {
     /// Rejects file (default: `<OUT stem>.rejects.csv`; on stderr when writing to stdout).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
-    /// Write the run summary as JSON to this path.
-    #[arg(long)]
+    /// Write the run summary as JSON to this path, or to stdout with `-` (the result rows
+    /// then need a file: -o OUT).
+    #[arg(long, value_name = "PATH")]
     pub summary: Option<PathBuf>,
     /// Use this ruleset directory instead of the embedded one.
     #[arg(long)]
@@ -128,8 +234,10 @@ pub struct ExplainArgs {
     /// 1-based data row number of the panel (wide layout; a rejected row is explained too).
     #[arg(long)]
     pub row: Option<u64>,
+    /// Output format of the trace.
     #[arg(long, value_enum, default_value_t = TextFormat::Text)]
     pub format: TextFormat,
+    /// Use this ruleset directory instead of the embedded one.
     #[arg(long)]
     pub ruleset: Option<PathBuf>,
     /// Input layout, as for classify.
@@ -177,17 +285,23 @@ pub struct DiffArgs {
     /// The later result file.
     pub new: PathBuf,
     /// Write the changed panels as CSV (patient_id, specimen_id, old/new classification,
-    /// flags gained/lost, old/new evidence).
-    #[arg(short = 'o', long = "output")]
+    /// flags gained/lost, changed_columns, old/new evidence).
+    #[arg(short = 'o', long = "output", value_name = "CHANGES.csv")]
     pub output: Option<PathBuf>,
+    /// Report format on stdout: `text` for people, `json` for scripts (counts, tables and
+    /// every changed panel).
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// A rule id (IRON-003), flag code (NSAID_CAUTION) or guidance id (back_pain.nsaid).
     pub id: Option<String>,
+    /// Output format of the listing.
     #[arg(long, value_enum, default_value_t = TextFormat::Text)]
     pub format: TextFormat,
+    /// Use this ruleset directory instead of the embedded one.
     #[arg(long)]
     pub ruleset: Option<PathBuf>,
 }
@@ -195,17 +309,47 @@ pub struct RulesArgs {
 #[derive(Debug, Subcommand)]
 pub enum RangesAction {
     /// Validate a ruleset directory (default: the embedded ruleset) and report every problem.
-    Check { dir: Option<PathBuf> },
+    #[command(after_help = RANGES_CHECK_EXAMPLES)]
+    Check {
+        /// The ruleset directory to validate (default: the embedded ruleset).
+        dir: Option<PathBuf>,
+    },
     /// Print the tables of the ruleset in use.
+    #[command(after_help = RANGES_SHOW_EXAMPLES)]
     Show {
+        /// Print this ruleset directory instead of the embedded one.
         #[arg(long)]
         ruleset: Option<PathBuf>,
     },
 }
 
+/// `-` as an output path: stdout.
+fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 impl ClassifyArgs {
+    /// The result rows' file; None for stdout (no `-o`, or `-o -`).
+    pub fn output_file(&self) -> Option<&std::path::Path> {
+        self.output.as_deref().filter(|p| !is_stdout(p))
+    }
+
+    /// `--summary -`: the JSON summary goes to stdout (written by the caller after the run).
+    pub fn summary_to_stdout(&self) -> bool {
+        self.summary.as_deref().is_some_and(is_stdout)
+    }
+
     /// Resolves flags into validated options (exit 2 on any problem).
     pub fn resolve(&self, rs: &Ruleset) -> Result<ClassifyOptions, ConfigError> {
+        if self.summary_to_stdout() && self.output_file().is_none() {
+            return Err(ConfigError::Usage(
+                "--summary - writes the summary to stdout, where the result rows already go \
+                 (no -o, or -o -); write the rows to a file with -o OUT, or the summary to a \
+                 file with --summary PATH"
+                    .into(),
+            ));
+        }
+        let output = self.output_file().map(std::path::Path::to_path_buf);
         let ingest = ingest_options(
             self.layout,
             self.mapping.as_deref(),
@@ -213,10 +357,6 @@ impl ClassifyArgs {
             self.decimal,
             rs,
         )?;
-        let output = self
-            .output
-            .clone()
-            .filter(|p| p.as_os_str() != std::ffi::OsStr::new("-"));
         let format = match (self.format, &output) {
             (Some(f), _) => f,
             (None, None) => OutputFormat::Csv,
@@ -246,7 +386,7 @@ impl ClassifyArgs {
             output,
             format,
             rejects: self.rejects.clone(),
-            summary: self.summary.clone(),
+            summary: self.summary.clone().filter(|p| !is_stdout(p)),
             guidance_text: self.guidance_text,
             evidence: self.evidence == EvidenceArg::Full,
             batch_rows: self.batch_rows.max(1),

@@ -97,8 +97,7 @@ pub fn classify(
     };
     let mut outputs = Outputs::open(opts, rs, stdout, spec)?;
 
-    let total_bytes: Option<u64> = opts.inputs.iter().map(Input::size).sum();
-    let mut progress = ProgressReport::new(opts.progress, total_bytes, started);
+    let mut progress = ProgressReport::new(opts.progress, &opts.inputs, started, messages);
     let batch_rows = opts.batch_rows.max(1);
     // Reading and parsing run on their own thread, a couple of batches ahead of the
     // evaluation and the (sequential, in-order) writing.
@@ -117,15 +116,11 @@ pub fn classify(
                     write_item(item, opts, &mut outputs, &mut summary, messages)?;
                 }
             }
-            let done = opts
-                .ingest
-                .bytes_read
-                .load(std::sync::atomic::Ordering::Relaxed);
-            progress.update(&summary, done, messages);
+            progress.update(&summary, messages);
         }
         Ok(())
     })?;
-    progress.finish();
+    progress.finish(&summary, messages);
     for (input, reader) in summary.inputs.iter_mut().zip(&readers) {
         input.header_repeats = reader.header_repeats();
     }

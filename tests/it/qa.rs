@@ -319,6 +319,7 @@ fn diff_of_hand_made_results_lists_transitions_flags_and_unmatched_panels() {
             "new_classification",
             "flags_gained",
             "flags_lost",
+            "changed_columns",
             "old_evidence",
             "new_evidence"
         ]
@@ -337,6 +338,13 @@ fn diff_of_hand_made_results_lists_transitions_flags_and_unmatched_panels() {
         ]
     );
     assert_eq!(&rows[1][5], "NSAID_CAUTION");
+    // changed_columns: the decision columns that differ, in output column order.
+    assert_eq!(
+        &rows[0][6],
+        "iron_status;classification;flags;recommended_tests;guidance"
+    );
+    assert_eq!(&rows[1][6], "flags");
+    assert_eq!(&rows[2][6], "guidance");
 }
 
 #[test]

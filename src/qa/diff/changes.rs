@@ -7,14 +7,16 @@ use super::model::{DiffError, DiffReport, EVIDENCE_SEPARATOR};
 use crate::report::atomic::AtomicOutputs;
 use crate::report::neutralise;
 
-/// Columns of the `-o` file of changed panels.
-pub const CHANGES_COLUMNS: [&str; 8] = [
+/// Columns of the `-o` file of changed panels. `changed_columns`: the compared (decision)
+/// columns that differ, `;`-separated, in output column order.
+pub const CHANGES_COLUMNS: [&str; 9] = [
     "patient_id",
     "specimen_id",
     "old_classification",
     "new_classification",
     "flags_gained",
     "flags_lost",
+    "changed_columns",
     "old_evidence",
     "new_evidence",
 ];
@@ -42,6 +44,7 @@ impl DiffReport {
                 c.new_classification().to_string(),
                 c.flags_gained().join(";"),
                 c.flags_lost().join(";"),
+                c.changed_columns().join(";"),
                 c.old_evidence.join(EVIDENCE_SEPARATOR),
                 c.new_evidence.join(EVIDENCE_SEPARATOR),
             ];

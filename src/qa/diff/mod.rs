@@ -11,13 +11,15 @@
 //! row order, panels only in OLD in OLD's row order, and every table is sorted.
 //!
 //! The files: `model` (the report and its types), `read` (the CSV, NDJSON and Parquet
-//! readers and the normalisation), `text` (the report as printed), `changes` (the `-o` CSV
-//! of changed panels); this file matches the two sides.
+//! readers and the normalisation), `text` (the report as printed), `json` (the report as
+//! data, `--format json`), `changes` (the `-o` CSV of changed panels); this file matches the
+//! two sides.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 mod changes;
+mod json;
 mod model;
 mod read;
 mod text;

@@ -16,6 +16,8 @@ pub(super) const CLASSIFICATION: usize =
     crate::report::columns::decision_position("classification");
 /// Index of `flags` in [`COMPARED_COLUMNS`].
 pub(super) const FLAGS: usize = crate::report::columns::decision_position("flags");
+/// The compared columns holding `;`-separated lists.
+pub(super) const LIST_COLUMNS: [&str; 3] = ["flags", "recommended_tests", "guidance"];
 /// How the result files join evidence lines (and guidance texts) in one cell.
 pub(super) const EVIDENCE_SEPARATOR: &str = " | ";
 

@@ -2,14 +2,11 @@
 //! changed panel with its evidence diff, and the panels found on one side only.
 
 use super::model::{
-    list, ChangedPanel, DiffReport, PanelKey, CLASSIFICATION, COMPARED_COLUMNS, FLAGS,
+    list, ChangedPanel, DiffReport, PanelKey, CLASSIFICATION, COMPARED_COLUMNS, FLAGS, LIST_COLUMNS,
 };
 
 /// Panels listed by key in the "only in" sections of the text report; the counts are exact.
 const MAX_LISTED_KEYS: usize = 100;
-
-/// `;`-separated columns.
-const LIST_COLUMNS: [&str; 3] = ["flags", "recommended_tests", "guidance"];
 
 fn or_none(list: &str) -> &str {
     if list.is_empty() {
