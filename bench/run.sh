@@ -17,6 +17,9 @@
 #   BENCH_WRITE    0: do not touch BENCHMARKS.md (default 1)
 #   BENCH_FLOOR_TEXT  0: skip "floor-text-parquet", the floor plus two text columns as long as
 #                  the engine's evidence and guidance (default 1; reported beside the floor)
+#   BENCH_EVIDENCE_NONE  0: skip "engine-parquet-evidence-none" (--evidence none; default 1)
+#   BENCH_PARQUET_INPUT  0: skip "engine-parquet-from-parquet", the same export given as a
+#                  Parquet file of text columns (written once by bench-floor --as-is; default 1)
 #
 # The floor is bench/floor (bench-floor INPUT OUTPUT): a polars streaming read with every column
 # as text, the analytes parsed, a few when/then columns, and a Parquet sink.
@@ -37,6 +40,8 @@ BENCH_FORMATS=${BENCH_FORMATS:-"parquet csv ndjson"}
 BENCH_CLEAN=${BENCH_CLEAN:-0}
 BENCH_WRITE=${BENCH_WRITE:-1}
 BENCH_FLOOR_TEXT=${BENCH_FLOOR_TEXT:-1}
+BENCH_EVIDENCE_NONE=${BENCH_EVIDENCE_NONE:-1}
+BENCH_PARQUET_INPUT=${BENCH_PARQUET_INPUT:-1}
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -152,15 +157,27 @@ for n in $BENCH_SIZES; do
             measure "$n" floor-text-parquet "$run" "$out" "$FLOOR" "$f" "$out" --text
             rm -f "$out"
         fi
-        for fmt in $BENCH_FORMATS; do
-            out="$BENCH_DIR/out/result.$fmt"
-            summary="$BENCH_DIR/out/summary.json"
-            measure "$n" "engine-$fmt" "$run" "$out" \
-                "$ENGINE" classify "$f" -o "$out" --summary "$summary" --quiet
+        engine_run() { # engine_run NAME INPUT FORMAT [ARGS...]
+            local name=$1 input=$2 fmt=$3
+            shift 3
+            local out="$BENCH_DIR/out/result.$fmt" summary="$BENCH_DIR/out/summary.json"
+            measure "$n" "$name" "$run" "$out" \
+                "$ENGINE" classify "$input" -o "$out" --summary "$summary" --quiet "$@"
             grep -q '"ledger_balanced": true' "$summary" || die "ledger not balanced: $summary"
-            cp "$summary" "$BENCH_DIR/summary_${n}_${fmt}.json"
+            cp "$summary" "$BENCH_DIR/summary_${n}_${name}.json"
             rm -f "$out" "$BENCH_DIR/out/result.rejects.csv" "$summary"
+        }
+        for fmt in $BENCH_FORMATS; do
+            engine_run "engine-$fmt" "$f" "$fmt"
         done
+        if [[ $BENCH_EVIDENCE_NONE == 1 ]]; then
+            engine_run engine-parquet-evidence-none "$f" parquet --evidence none
+        fi
+        if [[ $BENCH_PARQUET_INPUT == 1 ]]; then
+            pq_in="$BENCH_DIR/wide_${n}_input.parquet"
+            [[ -s $pq_in ]] || "$FLOOR" "$f" "$pq_in" --as-is
+            engine_run engine-parquet-from-parquet "$pq_in" parquet
+        fi
     done
 done
 
@@ -216,30 +233,33 @@ report="$BENCH_DIR/report.md"
             if ($8 > anon[k]) anon[k] = $8
         }
         function verdict(ok) { return ok ? "**met**" : "**not met**" }
+        function ratio(label, a, b, limit) {
+            if (a > 0 && b > 0)
+                printf "- %s ≤ %.1f×: %.2f× (%.1f s vs %.1f s) — %s\n", label, limit, a / b, a, b, verdict(a / b <= limit)
+        }
         END {
-            f = wall[big, "floor-parquet"]; p = wall[big, "engine-parquet"]
-            printf "Targets at %s rows (issue 6):\n\n", big
-            if (f > 0 && p > 0)
-                printf "- Parquet ≤ 1.5× floor: %.2f× (%.1f s vs %.1f s) — %s\n", p / f, p, f, verdict(p / f <= 1.5)
+            printf "Targets at %s rows (issue 10):\n\n", big
+            f = wall[big, "floor-parquet"]; ft = wall[big, "floor-text-parquet"]
+            p = wall[big, "engine-parquet"]; pn = wall[big, "engine-parquet-evidence-none"]
+            ratio("Parquet, full evidence, vs floor-text", p, ft, 1.2)
+            ratio("Parquet, --evidence none, vs floor", pn, f, 1.3)
+            ratio("CSV vs Parquet (full evidence)", wall[big, "engine-csv"], p, 1.2)
+            ratio("NDJSON vs Parquet (full evidence)", wall[big, "engine-ndjson"], p, 1.5)
+            ratio("Parquet input vs CSV input (Parquet output)", wall[big, "engine-parquet-from-parquet"], p, 1.0)
             worst = 0
             for (k in anon) { split(k, kk, SUBSEP); if (kk[1] == big && kk[2] ~ /^engine-/ && anon[k] > worst) worst = anon[k] }
-            printf "- peak anonymous memory ≤ 1 GiB: %.0f MiB (largest of the engine runs) — %s\n", worst / 1024, verdict(worst <= 1048576)
+            printf "- peak anonymous memory ≤ 512 MiB: %.0f MiB (largest of the engine runs) — %s\n", worst / 1024, verdict(worst <= 524288)
             if (small != big) {
                 line = ""; ok = 1
                 for (k in anon) {
                     split(k, kk, SUBSEP)
-                    if (kk[1] != big || kk[2] !~ /^engine-/) continue
+                    if (kk[1] != big || kk[2] !~ /^engine-/ || !((small, kk[2]) in anon)) continue
                     r = anon[k] / anon[small, kk[2]]
-                    if (r > 1.5) ok = 0
+                    if (r > 1.2) ok = 0
                     line = line sprintf("%s %.2f×, ", substr(kk[2], 8), r)
                 }
                 sub(/, $/, "", line)
-                printf "- peak anonymous memory %s → %s rows within 1.5×: %s — %s\n", small, big, line, verdict(ok)
-            }
-            if (p > 0) {
-                c = wall[big, "engine-csv"]; n = wall[big, "engine-ndjson"]
-                if (c > 0) printf "- CSV ≤ 2× Parquet: %.2f× — %s\n", c / p, verdict(c / p <= 2)
-                if (n > 0) printf "- NDJSON ≤ 2× Parquet: %.2f× — %s\n", n / p, verdict(n / p <= 2)
+                printf "- peak anonymous memory %s → %s rows within 1.2×: %s — %s\n", small, big, line, verdict(ok)
             }
         }' "$RESULTS"
     echo

@@ -58,6 +58,9 @@ pub struct ColumnarReader {
     source: Source,
     kind: Option<ColumnarKind>,
     next: usize,
+    /// The current block of rows as text cells, and the next row of it to read.
+    block: Vec<StringChunked>,
+    block_row: usize,
     fields: Vec<String>,
     /// The temporary copy of stdin, kept as long as the reader reads it.
     spool: Option<tempfile::NamedTempFile>,
@@ -201,6 +204,8 @@ impl ColumnarReader {
             source,
             kind: None,
             next: 0,
+            block: Vec::new(),
+            block_row: 0,
             fields: Vec::new(),
             spool: None,
         })
@@ -225,10 +230,33 @@ impl ColumnarReader {
             Source::Parquet { rows, .. } => *rows,
             Source::Frame(df) => df.height(),
         };
-        if self.next >= total {
-            return Ok(false);
+        let mut taken = 0;
+        while taken < max && self.next < total {
+            if self.block_row >= self.block_len() {
+                self.read_block(total)?;
+            }
+            let row = self.block_row;
+            self.fields.clear();
+            for col in &self.block {
+                self.fields.push(col.get(row).unwrap_or("").to_string());
+            }
+            self.next += 1;
+            self.block_row += 1;
+            taken += 1;
+            let row_number = self.next as u64;
+            out.push(self.rows.row(&self.fields, row_number, row_number, ruleset));
         }
-        let len = max.min(total - self.next);
+        Ok(self.next < total)
+    }
+
+    fn block_len(&self) -> usize {
+        self.block.first().map_or(0, |c| c.len())
+    }
+
+    /// Reads the next block of rows (whole Parquet row groups are decoded once, not once
+    /// per batch) and turns it into text cells.
+    fn read_block(&mut self, total: usize) -> Result<(), RunError> {
+        let len = BLOCK_ROWS.min(total - self.next);
         let slice = match &self.source {
             Source::Parquet { file, .. } => {
                 let f = file
@@ -241,20 +269,15 @@ impl ColumnarReader {
             }
             Source::Frame(df) => df.slice(self.next as i64, len),
         };
-        let texts = cell_texts(&slice, &self.rows.header.columns)
+        self.block = cell_texts(&slice, &self.rows.header.columns)
             .map_err(|e| read_error(&self.rows.name, e))?;
-        for r in 0..slice.height() {
-            self.fields.clear();
-            for col in &texts {
-                self.fields.push(col.get(r).unwrap_or("").to_string());
-            }
-            let row_number = (self.next + r + 1) as u64;
-            out.push(self.rows.row(&self.fields, row_number, row_number, ruleset));
-        }
-        self.next += len;
-        Ok(self.next < total)
+        self.block_row = 0;
+        Ok(())
     }
 }
+
+/// Rows decoded at a time from a columnar input.
+const BLOCK_ROWS: usize = 65_536;
 
 /// Every column of a slice as text cells: numbers in their shortest exact form with `.`,
 /// dates and times in ISO 8601, booleans as `true`/`false`, nulls as blank.
