@@ -175,11 +175,12 @@ fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, 
 
 fn explain(args: &ExplainArgs) -> Result<ExitStatus, Error> {
     let rs = load_ruleset(args.ruleset.as_deref())?;
-    let selector = match (&args.specimen, args.row) {
-        (Some(s), _) => PanelSelector::Specimen(s.clone()),
-        (None, Some(n)) => PanelSelector::Row(n),
-        (None, None) => {
-            return Err(ConfigError::Usage("give --specimen ID or --row N".into()).into())
+    let selector = match (&args.specimen, args.row, args.line) {
+        (Some(s), _, _) => PanelSelector::Specimen(s.clone()),
+        (None, Some(n), _) => PanelSelector::Row(n),
+        (None, None, Some(l)) => PanelSelector::Line(l),
+        (None, None, None) => {
+            return Err(ConfigError::Usage("give --specimen ID, --row N or --line N".into()).into())
         }
     };
     let ingest = args.ingest(&rs)?;

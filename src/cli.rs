@@ -229,11 +229,15 @@ pub struct ExplainArgs {
     /// The export holding the panel.
     pub input: String,
     /// Specimen id of the panel.
-    #[arg(long, conflicts_with = "row", required_unless_present = "row")]
+    #[arg(long, conflicts_with_all = ["row", "line"], required_unless_present_any = ["row", "line"])]
     pub specimen: Option<String>,
     /// 1-based data row number of the panel (wide layout; a rejected row is explained too).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "line")]
     pub row: Option<u64>,
+    /// Physical line of the panel, as the rejects file and `source_line` give it (wide: the
+    /// row's line; long: the line of the panel's haemoglobin result; Parquet: the row number).
+    #[arg(long)]
+    pub line: Option<u64>,
     /// Output format of the trace.
     #[arg(long, value_enum, default_value_t = TextFormat::Text)]
     pub format: TextFormat,

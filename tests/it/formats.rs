@@ -313,3 +313,19 @@ fn sample_panels_parquet_output() {
     snapshot_settings()
         .bind(|| insta::assert_snapshot!("formats_sample_parquet", render_frame(&df)));
 }
+
+/// A result file written by interface 2026.1 (text analytes, `;`-joined lists, no provenance
+/// columns) still diffs against today's typed output of the same panels: a QA team compares
+/// before and after the upgrade.
+#[test]
+fn results_of_interface_2026_1_diff_clean_against_typed_results() {
+    let old = fixture("results_interface_2026_1.csv");
+    for name in ["new.csv", "new.parquet", "new.arrow"] {
+        let (_dir, out) = run_sample(name);
+        let o = engine(&["diff", s(&old), s(&out), "--format", "json"]);
+        assert_eq!(code(&o), 0, "{name}: {}", stderr(&o));
+        let report: Value = serde_json::from_slice(&o.stdout).expect("json");
+        assert_eq!(report["counts"]["changed"], 0, "{name}: {report}");
+        assert_eq!(report["counts"]["unchanged"], 7, "{name}: {report}");
+    }
+}

@@ -69,7 +69,28 @@ fn crlf_line_numbers_are_physical_lines() {
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let trace: Value = serde_json::from_str(&stdout(&o)).expect("trace");
         assert_eq!(trace["line"], line, "{specimen}");
+        // --line selects the same panel by the physical line source_line gives.
+        let line_arg = line.to_string();
+        let by_line = engine(&[
+            "explain",
+            s(&input),
+            "--line",
+            &line_arg,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&by_line), 0, "{}", stderr(&by_line));
+        let trace: Value = serde_json::from_str(&stdout(&by_line)).expect("trace");
+        assert_eq!(trace["specimen_id"], specimen, "--line {line}");
     }
+    // ... and a rejected line by the line the rejects file names.
+    let o = engine(&["explain", s(&input), "--line", "9"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("malformed_line"), "{}", stdout(&o));
+    // A blank line selects nothing (exit 2, saying why).
+    let o = engine(&["explain", s(&input), "--line", "2"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("at line 2"), "{}", stderr(&o));
 }
 
 fn parquet_dtypes(path: &Path) -> Vec<(String, String)> {

@@ -20,6 +20,8 @@ pub enum PanelSelector {
     Specimen(String),
     /// 1-based data row (wide layout).
     Row(u64),
+    /// Physical line (as `source_line` and the rejects file give it).
+    Line(u64),
 }
 
 /// Rows read per batch while looking for the selected panel.
@@ -112,6 +114,9 @@ fn explain_file(
         match selector {
             PanelSelector::Specimen(s) => format!("with specimen_id {s:?}"),
             PanelSelector::Row(n) => format!("at data row {n} (the file has {row_number})"),
+            PanelSelector::Line(l) => format!(
+                "at line {l}: it is blank, a header, a continuation line or past the end (or, in the long layout, not a haemoglobin result)"
+            ),
         }
     ))))
 }
@@ -121,6 +126,8 @@ fn explain_file(
 fn selects(outcome: &RowOutcome, selector: &PanelSelector, row_number: &mut u64) -> bool {
     match (outcome, selector) {
         (RowOutcome::Panel(p), PanelSelector::Specimen(id)) => p.specimen_id == *id,
+        (RowOutcome::Panel(p), PanelSelector::Line(l)) => p.line == *l,
+        (RowOutcome::Reject(r), PanelSelector::Line(l)) => r.line == *l,
         (RowOutcome::Panel(_) | RowOutcome::Reject(_), PanelSelector::Row(n)) => {
             *row_number += 1;
             *row_number == *n
