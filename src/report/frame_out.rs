@@ -1,13 +1,15 @@
-//! Columnar result files: Parquet through polars' batched writer, Arrow IPC through the
+//! Columnar result files: Parquet through polars' Parquet file writer, Arrow IPC through the
 //! Arrow file writer. Batches are gathered into row groups of [`ROWS_PER_GROUP`] rows, so
 //! memory stays bounded; the engine and ruleset versions go into the key-value metadata.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use polars::io::parquet::write::{BatchedWriter, KeyValueMetadata, ParquetWriter};
+use polars::io::parquet::write::{get_encodings, ParquetCompression};
 use polars::prelude::*;
+use polars_arrow::datatypes::ArrowSchema;
 use polars_arrow::io::ipc::write::{FileWriter, WriteOptions};
+use polars_parquet::write as pq;
 
 use super::{polars_io, Chunk, ResultWriter};
 
@@ -59,7 +61,10 @@ impl Pending {
 }
 
 pub struct ParquetOut {
-    writer: BatchedWriter<Box<dyn Write + Send>>,
+    writer: pq::FileWriter<Box<dyn Write + Send>>,
+    schema: ArrowSchema,
+    options: pq::WriteOptions,
+    metadata: Vec<(String, String)>,
     pending: Pending,
 }
 
@@ -69,20 +74,41 @@ impl ParquetOut {
         schema: &Schema,
         metadata: Vec<(String, String)>,
     ) -> io::Result<ParquetOut> {
-        let writer = ParquetWriter::new(out)
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
-            .with_row_group_size(Some(ROWS_PER_GROUP))
-            .batched(schema)
-            .map_err(polars_io)?;
+        // The stable Arrow layouts (large utf8, not string views) in the file's Arrow schema:
+        // pyarrow and pandas read them, as duckdb and polars do.
+        let schema = schema.to_arrow(COMPAT);
+        let options = pq::WriteOptions {
+            statistics: pq::StatisticsOptions::default(),
+            version: pq::Version::V1,
+            compression: ParquetCompression::default().into(),
+            data_page_size: None,
+        };
+        let writer = pq::FileWriter::try_new(out, schema.clone(), options).map_err(polars_io)?;
         Ok(ParquetOut {
             writer,
+            schema,
+            options,
+            metadata,
             pending: Pending::default(),
         })
     }
 
     fn flush(&mut self, last: bool) -> io::Result<()> {
         while let Some(df) = self.pending.take(last) {
-            self.writer.write_batch(&df).map_err(polars_io)?;
+            let rows = df.height() as u64;
+            let batches = df.iter_chunks(COMPAT, true).map(Ok);
+            let groups = pq::RowGroupIterator::try_new(
+                batches,
+                &self.schema,
+                self.options,
+                get_encodings(&self.schema),
+            )
+            .map_err(polars_io)?;
+            for group in groups {
+                self.writer
+                    .write(rows, group.map_err(polars_io)?)
+                    .map_err(polars_io)?;
+            }
         }
         Ok(())
     }
@@ -96,13 +122,19 @@ impl ResultWriter for ParquetOut {
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.flush(true)?;
-        self.writer.finish().map(|_| ()).map_err(polars_io)
+        let mut kv = vec![pq::schema_to_metadata_key(&self.schema)];
+        kv.extend(self.metadata.drain(..).map(|(key, value)| pq::KeyValue {
+            key,
+            value: Some(value),
+        }));
+        self.writer.end(Some(kv)).map_err(polars_io)?;
+        Ok(())
     }
 }
 
-/// The Arrow types written to IPC files: the stable (non-view) layouts every Arrow reader
-/// knows (pyarrow, duckdb, Spark).
-const IPC_COMPAT: CompatLevel = CompatLevel::oldest();
+/// The Arrow types written to Parquet and IPC files: the stable (non-view) layouts every
+/// Arrow reader knows (pyarrow, pandas, duckdb, Spark).
+const COMPAT: CompatLevel = CompatLevel::oldest();
 
 pub struct IpcOut {
     writer: FileWriter<Box<dyn Write + Send>>,
@@ -115,7 +147,7 @@ impl IpcOut {
         schema: &Schema,
         metadata: Vec<(String, String)>,
     ) -> io::Result<IpcOut> {
-        let arrow = Arc::new(schema.to_arrow(IPC_COMPAT));
+        let arrow = Arc::new(schema.to_arrow(COMPAT));
         let mut writer = FileWriter::new(out, arrow, None, WriteOptions { compression: None });
         let meta: polars_arrow::datatypes::Metadata = metadata
             .into_iter()
@@ -131,7 +163,7 @@ impl IpcOut {
 
     fn flush(&mut self, last: bool) -> io::Result<()> {
         while let Some(df) = self.pending.take(last) {
-            for batch in df.iter_chunks(IPC_COMPAT, true) {
+            for batch in df.iter_chunks(COMPAT, true) {
                 self.writer.write(&batch, None).map_err(polars_io)?;
             }
         }
