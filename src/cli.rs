@@ -393,6 +393,7 @@ impl ClassifyArgs {
             summary: self.summary.clone().filter(|p| !is_stdout(p)),
             guidance_text: self.guidance_text,
             evidence: self.evidence == EvidenceArg::Full,
+            command_line: std::env::args().collect(),
             batch_rows: self.batch_rows.max(1),
             ingest,
             progress: if self.quiet {

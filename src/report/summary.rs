@@ -48,7 +48,13 @@ pub struct RulesetSummary {
 /// Everything a morning reader needs to trust a run.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Summary {
+    /// Version of the output schema (interface.md, "Output").
+    pub schema_version: String,
     pub engine_version: String,
+    /// The command line of the run (program name and arguments: paths and flags only).
+    pub command_line: Vec<String>,
+    /// When the run started, UTC (ISO 8601).
+    pub started_at: String,
     pub ruleset: RulesetSummary,
     pub inputs: Vec<InputSummary>,
     pub rows_read: u64,
@@ -73,7 +79,10 @@ pub struct Summary {
 impl Summary {
     pub fn new(engine_version: &str, ruleset: RulesetSummary) -> Summary {
         Summary {
+            schema_version: super::columns::SCHEMA_VERSION.to_string(),
             engine_version: engine_version.to_string(),
+            command_line: Vec::new(),
+            started_at: String::new(),
             ruleset,
             inputs: Vec::new(),
             rows_read: 0,

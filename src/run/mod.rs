@@ -50,6 +50,8 @@ pub struct ClassifyOptions {
     pub guidance_text: bool,
     /// The evidence column (`--evidence full`); left out with `--evidence none`.
     pub evidence: bool,
+    /// The command line, recorded in the summary.
+    pub command_line: Vec<String>,
     pub batch_rows: usize,
     pub progress: Progress,
     pub ingest: IngestOptions,
@@ -77,6 +79,15 @@ pub fn classify(
     messages: &dyn Messages,
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| {
+            let micros = i64::try_from(d.as_secs())
+                .unwrap_or(0)
+                .saturating_mul(1_000_000);
+            format!("{}Z", crate::isotime::render_micros(micros))
+        })
+        .unwrap_or_default();
     if opts.inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
@@ -87,6 +98,8 @@ pub fn classify(
         readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
     }
     let mut summary = new_summary(rs, &opts.inputs, &readers);
+    summary.command_line = opts.command_line.clone();
+    summary.started_at = started_at;
     let spec = ResultsSpec {
         schema: opts
             .format

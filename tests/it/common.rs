@@ -49,6 +49,7 @@ pub fn settings_for_checkout(checkout: &Path) -> insta::Settings {
         r#""elapsed_seconds": [0-9.e-]+"#,
         r#""elapsed_seconds": "[ELAPSED]""#,
     );
+    s.add_filter(r#""started_at": "[^"]*""#, r#""started_at": "[STARTED]""#);
     s.add_filter(r"/tmp/[^\s,:)]+/", "[TMP]/");
     s.add_filter(r"\.tmp[A-Za-z0-9]+", "[TMP]");
     s.add_filter(r"anemia-engine \d+\.\d+\.\d+", "anemia-engine [VERSION]");

@@ -367,6 +367,11 @@ fn parquet_and_arrow_inputs_classify_like_the_csv_export() {
             serde_json::from_str(&fs::read_to_string(&summary).expect("summary")).expect("json");
         assert_eq!(json["rows_read"], CORPUS_PANELS);
         assert_eq!(json["ledger_balanced"], true);
+        assert_eq!(json["schema_version"], "2026.2");
+        assert_eq!(json["command_line"][1], "classify");
+        assert!(json["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')));
         let format = json["inputs"][0]["format"].as_str().expect("format");
         assert!(format == "parquet" || format == "arrow", "{format}");
     }
