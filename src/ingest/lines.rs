@@ -79,6 +79,22 @@ pub fn csv_reader(
 }
 
 /// The fields of a record as text (invalid UTF-8 replaced), appended to `out`.
+/// Sets `out` to the fields of `record`, reusing the strings `out` already holds (no
+/// allocation per field once the buffers have grown).
+pub fn fields_into(record: &csv::ByteRecord, out: &mut Vec<String>) {
+    out.truncate(record.len());
+    for (i, f) in record.iter().enumerate() {
+        let text = String::from_utf8_lossy(f);
+        match out.get_mut(i) {
+            Some(s) => {
+                s.clear();
+                s.push_str(&text);
+            }
+            None => out.push(text.into_owned()),
+        }
+    }
+}
+
 pub fn fields_of(record: &csv::ByteRecord, out: &mut Vec<String>) {
     out.extend(
         record

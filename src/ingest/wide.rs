@@ -129,8 +129,7 @@ impl WideReader {
             else {
                 return Ok(false);
             };
-            self.fields.clear();
-            lines::fields_of(&self.record, &mut self.fields);
+            lines::fields_into(&self.record, &mut self.fields);
             match lines::line_kind(&self.fields, &self.header.names) {
                 lines::LineKind::Blank => continue,
                 lines::LineKind::RepeatedHeader => {

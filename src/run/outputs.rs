@@ -26,7 +26,7 @@ fn write_error(path: &str) -> impl Fn(io::Error) -> RunError + '_ {
 /// The open writers of one run.
 pub(super) struct Outputs {
     atomic: AtomicOutputs,
-    rows: Box<dyn ResultWriter>,
+    rows: WriterThread,
     encoder: Encoder,
     spec: ResultsSpec,
     out_name: String,
@@ -66,6 +66,7 @@ impl Outputs {
             .clone();
         let (rows, encoder) = report::writer(opts.format, out_sink, &schema, metadata(rs))
             .map_err(write_error(&out_name))?;
+        let rows = WriterThread::spawn(rows);
         let summary = match &opts.summary {
             Some(path) => Some((path.clone(), atomic.create(path)?)),
             None => None,
@@ -229,5 +230,59 @@ impl Write for PipeWatch {
     fn flush(&mut self) -> io::Result<()> {
         let r = self.inner.flush();
         self.note(r)
+    }
+}
+
+/// The result writer on its own thread: Parquet and Arrow row groups (and the text formats'
+/// writes) are encoded while the next batch is evaluated, in the order the batches were sent.
+struct WriterThread {
+    tx: Option<std::sync::mpsc::SyncSender<Chunk>>,
+    handle: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl WriterThread {
+    fn spawn(mut writer: Box<dyn ResultWriter>) -> WriterThread {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+        let handle = std::thread::spawn(move || -> io::Result<()> {
+            for chunk in rx {
+                writer.write(chunk)?;
+            }
+            writer.finish()
+        });
+        WriterThread {
+            tx: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Hands a chunk to the writer; when the writer has stopped, its error.
+    fn write(&mut self, chunk: Chunk) -> io::Result<()> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(chunk).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            self.tx = None;
+            Err(self.join().err().unwrap_or_else(|| {
+                io::Error::other("the result writer stopped before the last row")
+            }))
+        }
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| io::Error::other("the result writer panicked"))?,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every chunk to be written and the file to be closed.
+    fn finish(mut self) -> io::Result<()> {
+        self.tx = None;
+        self.join()
     }
 }
