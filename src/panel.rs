@@ -16,6 +16,30 @@ pub struct Conversion {
     pub factor: f64,
 }
 
+/// The unit conversions of a panel, indexed by [`Analyte::index`]: stored only up to the
+/// last converted analyte (most panels have none), so a panel stays small.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Conversions(Vec<Option<Conversion>>);
+
+static NO_CONVERSION: Option<Conversion> = None;
+
+impl std::ops::Index<usize> for Conversions {
+    type Output = Option<Conversion>;
+
+    fn index(&self, i: usize) -> &Option<Conversion> {
+        self.0.get(i).unwrap_or(&NO_CONVERSION)
+    }
+}
+
+impl std::ops::IndexMut<usize> for Conversions {
+    fn index_mut(&mut self, i: usize) -> &mut Option<Conversion> {
+        if i >= self.0.len() {
+            self.0.resize_with(i + 1, || None);
+        }
+        &mut self.0[i]
+    }
+}
+
 /// One panel ready for the rules.
 #[derive(Clone, Debug)]
 pub struct Panel {
@@ -48,7 +72,7 @@ pub struct Panel {
     /// Canonical cells, indexed by [`Analyte::index`].
     pub values: [Cell; ANALYTE_COUNT],
     /// Unit conversions applied, indexed by [`Analyte::index`] (None = canonical or absent).
-    pub conversions: [Option<Conversion>; ANALYTE_COUNT],
+    pub conversions: Conversions,
     /// How the panel was assembled (long layout): values from other specimens, with days apart.
     pub assembly_notes: Vec<String>,
     /// Input rows (results) this panel uses that no earlier panel used: the ledger's "used".
@@ -78,7 +102,7 @@ impl Panel {
             medications: Vec::new(),
             unknown_codes: Vec::new(),
             values: std::array::from_fn(|_| Cell::Missing),
-            conversions: std::array::from_fn(|_| None),
+            conversions: Conversions::default(),
             assembly_notes: Vec::new(),
             rows_used: 1,
         }

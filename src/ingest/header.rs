@@ -43,11 +43,57 @@ pub struct HeaderMap {
     pub columns: Vec<Column>,
     /// Ignored columns, each with why.
     pub ignored: Vec<(String, String)>,
+    /// Where each context and comparator column is (looked up for every row).
+    slots: [Option<usize>; SLOTS],
+}
+
+/// Context columns, then one comparator column per analyte.
+const SLOTS: usize = 15 + crate::analyte::ANALYTE_COUNT;
+
+/// The lookup slot of a column kind (analyte and ignored columns have none).
+fn slot(c: &Column) -> Option<usize> {
+    Some(match c {
+        Column::PatientId => 0,
+        Column::SpecimenId => 1,
+        Column::CollectedAt => 2,
+        Column::Sex => 3,
+        Column::AgeYears => 4,
+        Column::BirthDate => 5,
+        Column::Pregnant => 6,
+        Column::Altitude => 7,
+        Column::Cigarettes => 8,
+        Column::Smoker => 9,
+        Column::BackPain => 10,
+        Column::Conditions => 11,
+        Column::Medications => 12,
+        Column::AnalyzerId => 13,
+        Column::Site => 14,
+        Column::Comparator(a) => 15 + a.index(),
+        Column::Analyte { .. } | Column::Ignored => return None,
+    })
 }
 
 impl HeaderMap {
+    fn new(names: Vec<String>, columns: Vec<Column>, ignored: Vec<(String, String)>) -> HeaderMap {
+        let mut slots = [None; SLOTS];
+        for (i, c) in columns.iter().enumerate() {
+            if let Some(s) = slot(c) {
+                slots[s].get_or_insert(i);
+            }
+        }
+        HeaderMap {
+            names,
+            columns,
+            ignored,
+            slots,
+        }
+    }
+
     pub fn position(&self, want: &Column) -> Option<usize> {
-        self.columns.iter().position(|c| c == want)
+        match slot(want) {
+            Some(s) => self.slots[s],
+            None => self.columns.iter().position(|c| c == want),
+        }
     }
 }
 
@@ -127,11 +173,7 @@ pub fn resolve_header(
             "no recognisable analyte column (expected names such as hb_g_dl, ferritin_ug_l, mcv_fl); check the header and the delimiter".to_string(),
         ));
     }
-    Ok(HeaderMap {
-        names,
-        columns,
-        ignored,
-    })
+    Ok(HeaderMap::new(names, columns, ignored))
 }
 
 /// What one (trimmed) column name holds: the mapping file first, then the context columns,
