@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The scale benchmark of issue 6: generates wide exports, runs the floor (a polars streaming
+# The scale benchmark: generates wide exports, runs the floor (a polars streaming
 # read + Parquet write of the same file without classification) and the engine to Parquet,
 # CSV and NDJSON, and writes the results table into BENCHMARKS.md.
 #
 #   bench/run.sh                      # 1M rows (best of 2 runs) and 10M rows (1 run)
 #   BENCH_SIZES="1000000 3000000" BENCH_REPEAT=1 bench/run.sh
+#   BENCH_LONG=1 bench/run.sh         # also a long-layout export of about 10M results
+#   BENCH_LONG=1 BENCH_SIZES= bench/run.sh   # the long-layout case alone (no floor build)
 #
 # Environment:
 #   BENCH_DIR      scratch directory for exports and outputs (default /tmp/anemia-bench)
-#   BENCH_SIZES    row counts, smallest first (default "1000000 10000000")
+#   BENCH_SIZES    row counts, smallest first (default "1000000 10000000"; empty: none)
 #   BENCH_REPEAT   runs of each measurement up to 1M rows; the table shows the fastest (default 2)
 #   BENCH_REPEAT_LARGE  runs of each measurement above 1M rows (default 1)
 #   BENCH_SEED     generator seed (default 1)
@@ -20,6 +22,17 @@
 #   BENCH_EVIDENCE_NONE  0: skip "engine-parquet-evidence-none" (--evidence none; default 1)
 #   BENCH_PARQUET_INPUT  0: skip "engine-parquet-from-parquet", the same export given as a
 #                  Parquet file of text columns (written once by bench-floor --as-is; default 1)
+#   BENCH_LONG     1: also classify a long-layout export (one line per result), the case of
+#                  the interface's "Input: long layout" (default 0: it takes minutes, and
+#                  generating the export about 1 minute more)
+#   BENCH_LONG_PANELS  specimens of the long export: gen-export --layout long --rows N --messy
+#                  writes about 8.75 result lines per specimen (default 1150000: about 10M
+#                  results, 1.15M panels, 0.8 GB)
+#   BENCH_LONG_FORMATS  engine outputs of the long case (default "parquet")
+#   BENCH_PROFILE  release (default) or debug: debug uses target/debug without building, to
+#                  check the script or measure memory without a release build (debug timings
+#                  are not benchmark figures; nothing is written into BENCHMARKS.md); needs
+#                  BENCH_SIZES= (the wide case needs the floor, a release build)
 #
 # The floor is bench/floor (bench-floor INPUT OUTPUT): a polars streaming read with every column
 # as text, the analytes parsed, a few when/then columns, and a Parquet sink.
@@ -32,7 +45,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-/tmp/anemia-bench}
-BENCH_SIZES=${BENCH_SIZES:-"1000000 10000000"}
+# An empty BENCH_SIZES (set, but empty) runs no wide export.
+BENCH_SIZES=${BENCH_SIZES-"1000000 10000000"}
 BENCH_REPEAT=${BENCH_REPEAT:-2}
 BENCH_REPEAT_LARGE=${BENCH_REPEAT_LARGE:-1}
 BENCH_SEED=${BENCH_SEED:-1}
@@ -42,6 +56,16 @@ BENCH_WRITE=${BENCH_WRITE:-1}
 BENCH_FLOOR_TEXT=${BENCH_FLOOR_TEXT:-1}
 BENCH_EVIDENCE_NONE=${BENCH_EVIDENCE_NONE:-1}
 BENCH_PARQUET_INPUT=${BENCH_PARQUET_INPUT:-1}
+BENCH_LONG=${BENCH_LONG:-0}
+BENCH_LONG_PANELS=${BENCH_LONG_PANELS:-1150000}
+BENCH_LONG_FORMATS=${BENCH_LONG_FORMATS:-parquet}
+BENCH_PROFILE=${BENCH_PROFILE:-release}
+[[ $BENCH_PROFILE == release || $BENCH_PROFILE == debug ]] || { echo "BENCH_PROFILE: release or debug" >&2; exit 2; }
+if [[ $BENCH_PROFILE == debug ]]; then
+    # Debug measures the long case only: the wide case needs the floor, a release build.
+    [[ -z $BENCH_SIZES ]] || { echo "BENCH_PROFILE=debug needs BENCH_SIZES= (empty)" >&2; exit 2; }
+    BENCH_WRITE=0
+fi
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -50,27 +74,35 @@ die() { log "error: $*"; exit 1; }
 mkdir -p "$BENCH_DIR/out"
 RESULTS="$BENCH_DIR/results.tsv"
 EXPORTS="$BENCH_DIR/exports.tsv"
+LONG_RESULTS="$BENCH_DIR/long_results.tsv"
 : >"$RESULTS"
 : >"$EXPORTS"
+: >"$LONG_RESULTS"
 
 # ---- build -------------------------------------------------------------------------------
-log "building the engine and gen-export (release)"
-(cd "$ROOT" && cargo build --release --bins --quiet)
-log "building the floor (bench/floor, own target directory)"
-CARGO_TARGET_DIR="$ROOT/bench/floor/target" \
-    cargo build --release --quiet --manifest-path "$ROOT/bench/floor/Cargo.toml"
+if [[ $BENCH_PROFILE == release ]]; then
+    log "building the engine and gen-export (release)"
+    (cd "$ROOT" && cargo build --release --bins --quiet)
+else
+    log "using the debug binaries of target/debug as they are (BENCH_PROFILE=debug)"
+fi
+if [[ -n $BENCH_SIZES ]]; then
+    log "building the floor (bench/floor, own target directory)"
+    CARGO_TARGET_DIR="$ROOT/bench/floor/target" \
+        cargo build --release --quiet --manifest-path "$ROOT/bench/floor/Cargo.toml"
+fi
 # Copies, so that a rebuild in the checkout during the run does not change what is measured.
 src_digest=$(cd "$ROOT" && find src -type f -name '*.rs' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
 mkdir -p "$BENCH_DIR/bin"
-cp "$ROOT/target/release/anemia-engine" "$ROOT/target/release/gen-export" \
-    "$ROOT/bench/floor/target/release/bench-floor" "$BENCH_DIR/bin/"
+cp "$ROOT/target/$BENCH_PROFILE/anemia-engine" "$ROOT/target/$BENCH_PROFILE/gen-export" "$BENCH_DIR/bin/"
+[[ -n $BENCH_SIZES ]] && cp "$ROOT/bench/floor/target/release/bench-floor" "$BENCH_DIR/bin/"
 ENGINE="$BENCH_DIR/bin/anemia-engine"
 GEN="$BENCH_DIR/bin/gen-export"
 FLOOR="$BENCH_DIR/bin/bench-floor"
 
 # ---- measurement -------------------------------------------------------------------------
 # measure SIZE WHAT RUN OUTPUT CMD...: runs CMD under /usr/bin/time, samples RssAnon, appends
-# a line to $RESULTS: size what run wall_s user_s sys_s cpu_pct peak_anon_kib max_rss_kib
+# a line to $RESULTS (or to $MEASURE_TO when set): size what run wall_s user_s sys_s cpu_pct peak_anon_kib max_rss_kib
 # out_bytes other_cpu_pct (CPU used by other processes during the run, % of one core: other
 # work on the machine skews a run, and this says by how much)
 cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
@@ -114,7 +146,7 @@ measure() {
     local bytes=0
     [[ -e $output ]] && bytes=$(stat -c %s "$output")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$size" "$what" "$run" "$wall" "$user" "$sys" "$cpu" "$peak" "$rss" "$bytes" "$other" >>"$RESULTS"
+        "$size" "$what" "$run" "$wall" "$user" "$sys" "$cpu" "$peak" "$rss" "$bytes" "$other" >>"${MEASURE_TO:-$RESULTS}"
     log "$what, $size rows, run $run: ${wall}s wall, ${cpu}% CPU, peak anon $((peak / 1024)) MiB, max RSS $((rss / 1024)) MiB, other work ${other}% of a core"
     rm -f "$tfile"
 }
@@ -181,91 +213,157 @@ for n in $BENCH_SIZES; do
     done
 done
 
+# ---- long layout (BENCH_LONG=1) ------------------------------------------------------------
+# One export of about 10M result lines (the interface's "an export of 10 million results"),
+# classified to each of $BENCH_LONG_FORMATS; the line in $LONG_RESULTS has the results read and
+# the panels classified (from the summary) in its first column: "results/panels".
+LONG_EXPORT=""
+if [[ $BENCH_LONG == 1 ]]; then
+    n=$BENCH_LONG_PANELS
+    f="$BENCH_DIR/long_${n}_seed${BENCH_SEED}_messy.csv"
+    stamp="gen-export $gen_id --layout long --rows $n --seed $BENCH_SEED --messy"
+    if [[ -s $f && -e $f.stamp && $(cat "$f.stamp") == "$stamp" ]]; then
+        log "reusing $f"
+    else
+        # About 700 bytes of export per specimen, 250 bytes of CSV output per result line.
+        need=$((n * 3000 / 1000000 + 500))
+        avail=$(df -Pm "$BENCH_DIR" | awk 'NR == 2 {print $4}')
+        ((avail > need)) || die "$BENCH_DIR has $avail MB free; $n long specimens need about $need MB"
+        log "generating a long export of $n specimens into $f"
+        "$GEN" --layout long --rows "$n" --seed "$BENCH_SEED" --messy -o "$f"
+        echo "$stamp" >"$f.stamp"
+    fi
+    LONG_EXPORT=$f
+    cat "$f" >/dev/null
+    for fmt in $BENCH_LONG_FORMATS; do
+        out="$BENCH_DIR/out/long.$fmt"
+        summary="$BENCH_DIR/out/long_summary.json"
+        MEASURE_TO="$LONG_RESULTS.tmp" measure "$n" "long-engine-$fmt" 1 "$out" \
+            "$ENGINE" classify "$f" -o "$out" --summary "$summary" --quiet
+        grep -q '"ledger_balanced": true' "$summary" || die "ledger not balanced: $summary"
+        read_n=$(awk -F': ' '/^  "rows_read"/ {gsub(/,/, "", $2); print $2; exit}' "$summary")
+        panels=$(awk -F': ' '/^  "classified"/ {gsub(/,/, "", $2); print $2; exit}' "$summary")
+        awk -F'\t' -v OFS='\t' -v k="$read_n/$panels" '{ $1 = k; print }' "$LONG_RESULTS.tmp" >>"$LONG_RESULTS"
+        rm -f "$LONG_RESULTS.tmp"
+        cp "$summary" "$BENCH_DIR/summary_long_${n}_${fmt}.json"
+        rm -f "$out" "$BENCH_DIR/out/long.rejects.csv" "$summary"
+    done
+fi
+
 # ---- report ------------------------------------------------------------------------------
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 mem_total=$(free -g | awk '/^Mem:/ {print $2}')
 report="$BENCH_DIR/report.md"
 {
-    echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by \`bench/run.sh\`: the fastest of $BENCH_REPEAT runs up to 1M rows"
-    echo "and of $BENCH_REPEAT_LARGE above (peak memory: the largest), on exports from"
-    echo "\`gen-export --seed $BENCH_SEED $messy_flag\` with the page cache warm. \"other work\" is the CPU that"
-    echo "other processes used during the run, in % of one core."
+    if [[ -n $BENCH_SIZES ]]; then
+        echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by \`bench/run.sh\`: the fastest of $BENCH_REPEAT runs up to 1M rows"
+        echo "and of $BENCH_REPEAT_LARGE above (peak memory: the largest), on exports from"
+        echo "\`gen-export --seed $BENCH_SEED $messy_flag\` with the page cache warm. \"other work\" is the CPU that"
+        echo "other processes used during the run, in % of one core."
+    else
+        echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by \`bench/run.sh\` (long layout only). \"other work\" is the CPU that"
+        echo "other processes used during the run, in % of one core."
+    fi
+    [[ $BENCH_PROFILE == debug ]] && echo "**Debug build** (BENCH_PROFILE=debug): memory figures only; its times are not benchmark figures."
     echo
     echo "Machine: $(nproc) cores ($cpu_model), ${mem_total} GiB RAM, $(uname -sr),"
     echo "engine sources (src/) digest $src_digest,"
     echo "$(rustc -V), polars $(awk '/^name = "polars"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")."
     echo
-    echo '| rows | export | run | wall s | rows/s | × floor | CPU % | peak anon MiB | max RSS MiB | output MB | other work % |'
-    echo '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'
-    awk -F'\t' -v sizes="$BENCH_SIZES" '
-        BEGIN { ns = split(sizes, S, " ") }
-        FNR == NR { exportbytes[$1] = $2; next }
-        $2 == "gen-export" { next }
-        {
-            k = $1 SUBSEP $2
-            if (!(k in wall) || $4 < wall[k]) { wall[k] = $4; cpu[k] = $7; other[k] = $11 }
-            if ($8 > anon[k]) anon[k] = $8
-            if ($9 > rss[k]) rss[k] = $9
-            bytes[k] = $10
-            if (!(($2) in seen)) { seen[$2] = 1; order[++no] = $2 }
-        }
-        END {
-            for (i = 1; i <= ns; i++) {
-                n = S[i]; fk = n SUBSEP "floor-parquet"
-                for (j = 1; j <= no; j++) {
-                    w = order[j]; k = n SUBSEP w
-                    if (!(k in wall)) continue
-                    ratio = (fk in wall && wall[fk] > 0) ? sprintf("%.2f", wall[k] / wall[fk]) : "–"
-                    size = (n in exportbytes) ? sprintf("%.0f MB", exportbytes[n] / 1e6) : ""
-                    printf "| %s | %s | %s | %.2f | %.0f | %s | %s | %.0f | %.0f | %.0f | %s |\n",
-                        n, (j == 1 ? size : ""), w, wall[k], n / wall[k], ratio, cpu[k],
-                        anon[k] / 1024, rss[k] / 1024, bytes[k] / 1e6, other[k]
-                }
+    if [[ -n $BENCH_SIZES ]]; then
+        echo '| rows | export | run | wall s | rows/s | × floor | CPU % | peak anon MiB | max RSS MiB | output MB | other work % |'
+        echo '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+        awk -F'\t' -v sizes="$BENCH_SIZES" '
+            BEGIN { ns = split(sizes, S, " ") }
+            FNR == NR { exportbytes[$1] = $2; next }
+            $2 == "gen-export" { next }
+            {
+                k = $1 SUBSEP $2
+                if (!(k in wall) || $4 < wall[k]) { wall[k] = $4; cpu[k] = $7; other[k] = $11 }
+                if ($8 > anon[k]) anon[k] = $8
+                if ($9 > rss[k]) rss[k] = $9
+                bytes[k] = $10
+                if (!(($2) in seen)) { seen[$2] = 1; order[++no] = $2 }
             }
-        }' "$EXPORTS" "$RESULTS"
-    echo
-    awk -F'\t' -v sizes="$BENCH_SIZES" '
-        BEGIN { ns = split(sizes, S, " "); small = S[1]; big = S[ns] }
-        $2 == "gen-export" { next }
-        {
-            k = $1 SUBSEP $2
-            if (!(k in wall) || $4 < wall[k]) wall[k] = $4
-            if ($8 > anon[k]) anon[k] = $8
-        }
-        function verdict(ok) { return ok ? "**met**" : "**not met**" }
-        function ratio(label, a, b, limit) {
-            if (a > 0 && b > 0)
-                printf "- %s ≤ %.1f×: %.2f× (%.1f s vs %.1f s) — %s\n", label, limit, a / b, a, b, verdict(a / b <= limit)
-        }
-        END {
-            printf "Targets at %s rows (issue 10):\n\n", big
-            f = wall[big, "floor-parquet"]; ft = wall[big, "floor-text-parquet"]
-            p = wall[big, "engine-parquet"]; pn = wall[big, "engine-parquet-evidence-none"]
-            ratio("Parquet, full evidence, vs floor-text", p, ft, 1.2)
-            ratio("Parquet, --evidence none, vs floor", pn, f, 1.3)
-            ratio("CSV vs Parquet (full evidence)", wall[big, "engine-csv"], p, 1.2)
-            ratio("NDJSON vs Parquet (full evidence)", wall[big, "engine-ndjson"], p, 1.5)
-            ratio("Parquet input vs CSV input (Parquet output)", wall[big, "engine-parquet-from-parquet"], p, 1.0)
-            worst = 0
-            for (k in anon) { split(k, kk, SUBSEP); if (kk[1] == big && kk[2] ~ /^engine-/ && anon[k] > worst) worst = anon[k] }
-            printf "- peak anonymous memory ≤ 512 MiB: %.0f MiB (largest of the engine runs) — %s\n", worst / 1024, verdict(worst <= 524288)
-            if (small != big) {
-                line = ""; ok = 1
-                for (k in anon) {
-                    split(k, kk, SUBSEP)
-                    if (kk[1] != big || kk[2] !~ /^engine-/ || !((small, kk[2]) in anon)) continue
-                    r = anon[k] / anon[small, kk[2]]
-                    if (r > 1.2) ok = 0
-                    line = line sprintf("%s %.2f×, ", substr(kk[2], 8), r)
+            END {
+                for (i = 1; i <= ns; i++) {
+                    n = S[i]; fk = n SUBSEP "floor-parquet"
+                    for (j = 1; j <= no; j++) {
+                        w = order[j]; k = n SUBSEP w
+                        if (!(k in wall)) continue
+                        ratio = (fk in wall && wall[fk] > 0) ? sprintf("%.2f", wall[k] / wall[fk]) : "–"
+                        size = (n in exportbytes) ? sprintf("%.0f MB", exportbytes[n] / 1e6) : ""
+                        printf "| %s | %s | %s | %.2f | %.0f | %s | %s | %.0f | %.0f | %.0f | %s |\n",
+                            n, (j == 1 ? size : ""), w, wall[k], n / wall[k], ratio, cpu[k],
+                            anon[k] / 1024, rss[k] / 1024, bytes[k] / 1e6, other[k]
+                    }
                 }
-                sub(/, $/, "", line)
-                printf "- peak anonymous memory %s → %s rows within 1.2×: %s — %s\n", small, big, line, verdict(ok)
+            }' "$EXPORTS" "$RESULTS"
+        echo
+        awk -F'\t' -v sizes="$BENCH_SIZES" '
+            BEGIN { ns = split(sizes, S, " "); small = S[1]; big = S[ns] }
+            $2 == "gen-export" { next }
+            {
+                k = $1 SUBSEP $2
+                if (!(k in wall) || $4 < wall[k]) wall[k] = $4
+                if ($8 > anon[k]) anon[k] = $8
             }
-        }' "$RESULTS"
-    echo
-    awk -F'\t' 'BEGIN { printf "Generating the exports (`gen-export`, one thread, constant memory): " }
-        { printf "%s%s rows in %s s (%.0f MB)", (NR > 1 ? ", " : ""), $1, $3, $2 / 1e6 }
-        END { print "." }' "$EXPORTS"
+            function verdict(ok) { return ok ? "**met**" : "**not met**" }
+            function ratio(label, a, b, limit) {
+                if (a > 0 && b > 0)
+                    printf "- %s ≤ %.1f×: %.2f× (%.1f s vs %.1f s) — %s\n", label, limit, a / b, a, b, verdict(a / b <= limit)
+            }
+            END {
+                printf "Targets at %s rows (issue 10):\n\n", big
+                f = wall[big, "floor-parquet"]; ft = wall[big, "floor-text-parquet"]
+                p = wall[big, "engine-parquet"]; pn = wall[big, "engine-parquet-evidence-none"]
+                ratio("Parquet, full evidence, vs floor-text", p, ft, 1.2)
+                ratio("Parquet, --evidence none, vs floor", pn, f, 1.3)
+                ratio("CSV vs Parquet (full evidence)", wall[big, "engine-csv"], p, 1.2)
+                ratio("NDJSON vs Parquet (full evidence)", wall[big, "engine-ndjson"], p, 1.5)
+                ratio("Parquet input vs CSV input (Parquet output)", wall[big, "engine-parquet-from-parquet"], p, 1.0)
+                worst = 0
+                for (k in anon) { split(k, kk, SUBSEP); if (kk[1] == big && kk[2] ~ /^engine-/ && anon[k] > worst) worst = anon[k] }
+                printf "- peak anonymous memory ≤ 512 MiB: %.0f MiB (largest of the engine runs) — %s\n", worst / 1024, verdict(worst <= 524288)
+                if (small != big) {
+                    line = ""; ok = 1
+                    for (k in anon) {
+                        split(k, kk, SUBSEP)
+                        if (kk[1] != big || kk[2] !~ /^engine-/ || !((small, kk[2]) in anon)) continue
+                        r = anon[k] / anon[small, kk[2]]
+                        if (r > 1.2) ok = 0
+                        line = line sprintf("%s %.2f×, ", substr(kk[2], 8), r)
+                    }
+                    sub(/, $/, "", line)
+                    printf "- peak anonymous memory %s → %s rows within 1.2×: %s — %s\n", small, big, line, verdict(ok)
+                }
+            }' "$RESULTS"
+        echo
+        awk -F'\t' 'BEGIN { printf "Generating the exports (`gen-export`, one thread, constant memory): " }
+            { printf "%s%s rows in %s s (%.0f MB)", (NR > 1 ? ", " : ""), $1, $3, $2 / 1e6 }
+            END { print "." }' "$EXPORTS"
+    fi
+    if [[ -s $LONG_RESULTS ]]; then
+        [[ -n $BENCH_SIZES ]] && echo
+        echo "Long layout (\`BENCH_LONG=1\`, one line per result): \`gen-export --layout long --rows $BENCH_LONG_PANELS"
+        echo "--seed $BENCH_SEED --messy\` ($(( $(stat -c %s "$LONG_EXPORT") / 1000000 )) MB), one run per output format, page cache warm."
+        echo
+        echo '| results | panels | run | wall s | results/s | CPU % | peak anon MiB | max RSS MiB | output MB | other work % |'
+        echo '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|'
+        awk -F'\t' '{
+            split($1, rp, "/")
+            printf "| %s | %s | %s | %.2f | %.0f | %s | %.0f | %.0f | %.0f | %s |\n",
+                rp[1], rp[2], $2, $4, rp[1] / $4, $7, $8 / 1024, $9 / 1024, $10 / 1e6, $11
+        }' "$LONG_RESULTS"
+        echo
+        awk -F'\t' '
+            { if ($8 > worst) worst = $8; split($1, rp, "/"); n = rp[1] }
+            END {
+                printf "Target (interface, long layout: 10 million results with bounded memory; issue: ≤ 2 GiB):\n\n"
+                printf "- peak anonymous memory ≤ 2 GiB at %s results: %.0f MiB — %s\n", n, worst / 1024,
+                    (worst <= 2097152 ? "**met**" : "**not met**")
+            }' "$LONG_RESULTS"
+    fi
 } >"$report"
 cat "$report"
 

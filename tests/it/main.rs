@@ -12,6 +12,7 @@ mod explain_cmd;
 mod formats;
 mod guidance;
 mod long_layout;
+mod long_scale;
 mod messy;
 mod output_paths;
 mod properties;

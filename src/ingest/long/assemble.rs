@@ -2,259 +2,665 @@
 //! one result per (patient, specimen, analyte); then every haemoglobin specimen forms a panel
 //! with the patient's nearest other results within the window, and a specimen far from any
 //! haemoglobin result forms a panel of its own. Results no panel used are "not attached".
+//!
+//! Cost: one sort of all results by (patient, specimen, analyte), then per patient a sort of
+//! its specimens' collection times by analyte and a binary search per haemoglobin specimen
+//! and analyte: O(n log n) in the results, whatever their spread over patients. Panels are
+//! planned here (which results, how many newly used) and built only when emitted, in input
+//! order (the line of the haemoglobin result, or of a lone specimen's first result).
 
-use std::collections::HashMap;
+use std::ops::Range;
 
-use super::{LongReader, LongResult};
+use super::store::{self, Rec, NONE, NO_TIME};
+use super::{LongReader, Store};
 use crate::analyte::{Analyte, ANALYTE_COUNT};
+use crate::error::RunError;
 use crate::ingest::context::ContextSource;
-use crate::ingest::{NotAttached, RejectReason, RowOutcome};
+use crate::ingest::header::Column;
+use crate::ingest::{NotAttached, Reject, RejectReason, RowOutcome};
 use crate::panel::Panel;
 use crate::ruleset::Ruleset;
 
-/// Outcomes of one input, each with the line it is ordered by.
-pub(super) type Events = Vec<(u64, RowOutcome)>;
-
-/// One specimen of a patient: its results by analyte.
-struct Specimen {
-    id: String,
-    collected: Option<i64>,
-    first_line: u64,
-    by_analyte: [Option<usize>; ANALYTE_COUNT],
-}
-
-/// Result indices chosen for a panel, by analyte.
-type Chosen = [Option<usize>; ANALYTE_COUNT];
-
 const HB: usize = Analyte::Hb as usize;
 
+/// What became of an accepted result so far.
+const SUPERSEDED: u8 = 0;
+const UNUSED: u8 = 1;
+const USED: u8 = 2;
+
+/// One specimen of a patient: a run of `alive` (its results, in analyte order).
+#[derive(Clone, Copy, Debug)]
+struct Spec {
+    patient: u32,
+    specimen: u32,
+    /// The first readable collection time of its results, in input order, or [`NO_TIME`].
+    collected: i64,
+    start: u32,
+    len: u32,
+    /// Its first result (input order).
+    first: u32,
+}
+
+impl Spec {
+    fn rows(&self) -> Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// A panel to build when it is emitted.
+#[derive(Clone, Copy, Debug)]
+struct PanelPlan {
+    spec: u32,
+    /// Results joined from other specimens: a range of `joined`, in analyte order.
+    joined_start: u32,
+    joined_len: u32,
+    rows_used: u32,
+    /// Context tuple with, per column, the first value among the patient's results.
+    fallback: u32,
+    /// Formed from a specimen without haemoglobin alone.
+    lone: bool,
+}
+
+/// A result joined from another specimen.
+#[derive(Clone, Copy, Debug)]
+struct Joined {
+    result: u32,
+    spec: u32,
+}
+
+/// Outcome categories, in the order they are emitted among outcomes of one line.
+const READ_REJECT: u64 = 0;
+const SUPERSEDED_REJECT: u64 = 1;
+const PANEL: u64 = 2;
+const NOT_ATTACHED: u64 = 3;
+
+/// One outcome: its line, then category and index (the order among outcomes of one line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Event {
+    line: u64,
+    key: u64,
+}
+
+impl Event {
+    fn new(line: u64, category: u64, index: usize) -> Event {
+        Event {
+            line,
+            key: category << 62 | index as u64,
+        }
+    }
+
+    fn category(self) -> u64 {
+        self.key >> 62
+    }
+
+    fn index(self) -> usize {
+        (self.key & ((1 << 62) - 1)) as usize
+    }
+}
+
+/// Superseded results' rejects, each with the index of the result whose arrival rejected it.
+type Superseded = Vec<(usize, Reject)>;
+
+/// Marks a fallback id as one of [`Emitter::fallbacks`] rather than a stored tuple.
+const FALLBACK: u32 = 1 << 31;
+
+/// The assembled outcomes of one input, built one batch at a time.
+pub(super) struct Emitter {
+    input: usize,
+    window_seconds: f64,
+    context: ContextSource,
+    context_cols: Vec<Column>,
+    store: Store,
+    /// Fallback context tuples that are no stored row's tuple.
+    fallbacks: store::Contexts,
+    rejects: Vec<Option<Reject>>,
+    alive: Vec<u32>,
+    specs: Vec<Spec>,
+    plans: Vec<PanelPlan>,
+    joined: Vec<Joined>,
+    events: Vec<Event>,
+    next: usize,
+}
+
 impl LongReader {
-    /// Turns the accepted results into panels, superseded rejects and not-attached results.
-    pub(super) fn assemble(&self, results: Vec<LongResult>, events: &mut Events, rs: &Ruleset) {
-        let alive = self.supersede(&results, events);
-        let mut run = Assembly {
-            reader: self,
-            results: &results,
+    /// Resolves duplicates and plans the panels of the stored results.
+    pub(super) fn assemble(
+        &self,
+        mut store: Store,
+        rs: &Ruleset,
+    ) -> Result<Box<Emitter>, RunError> {
+        let n = store.recs.len();
+        let mut state = vec![UNUSED; n];
+        let mut rejects: Vec<Option<Reject>> = store.rejects.drain(..).map(Some).collect();
+        let mut events: Vec<Event> = (0..rejects.len())
+            .filter_map(|i| Some(Event::new(rejects[i].as_ref()?.line, READ_REJECT, i)))
+            .collect();
+        let (alive, superseded) = self.supersede(&mut store, &mut state)?;
+        // The raw fields are needed no more (a temporary file is removed here).
+        store.raw = store::RawStore::new(0);
+        for (_, r) in superseded {
+            events.push(Event::new(r.line, SUPERSEDED_REJECT, rejects.len()));
+            rejects.push(Some(r));
+        }
+        let specs = specimens(&store, &alive);
+        let mut planner = Planner {
+            store: &store,
+            alive: &alive,
+            specs: &specs,
+            window: self.window_seconds,
+            state: &mut state,
+            plans: Vec::new(),
+            joined: Vec::new(),
+            events: &mut events,
+            scratch: Scratch::default(),
+            fallbacks: store::Contexts::new(store.contexts.width()),
+        };
+        for range in patients(&specs) {
+            planner.patient(range);
+        }
+        let Planner {
+            plans,
+            joined,
+            fallbacks,
+            ..
+        } = planner;
+        for (i, s) in state.iter().enumerate() {
+            if *s == UNUSED {
+                events.push(Event::new(store.recs.get(i).line, NOT_ATTACHED, i));
+            }
+        }
+        events.sort_unstable();
+        Ok(Box::new(Emitter {
+            input: self.input_index,
+            window_seconds: self.window_seconds,
             context: ContextSource {
                 max_age: rs.thresholds.age_valid_max_years,
                 mark: self.mark,
                 collection_date_column: true,
             },
-            used: vec![false; results.len()],
-        };
-        for specs in by_patient(&results, &alive) {
-            let patient_rows: Vec<usize> = specs
-                .iter()
-                .flat_map(|s| s.by_analyte.iter().flatten().copied())
-                .collect();
-            run.anchored_panels(&specs, &patient_rows, events);
-            run.lone_panels(&specs, &patient_rows, events);
-        }
-        for (i, r) in results.iter().enumerate() {
-            if alive[i] && !run.used[i] {
-                events.push((
-                    r.line,
-                    RowOutcome::NotAttached(NotAttached {
-                        input: self.input_index,
-                        line: r.line,
-                        analyte: r.analyte,
-                    }),
-                ));
-            }
-        }
+            context_cols: self.context_cols.iter().map(|(c, _)| c.clone()).collect(),
+            store,
+            fallbacks,
+            rejects,
+            alive,
+            specs,
+            plans,
+            joined,
+            events,
+            next: 0,
+        }))
     }
 
     /// Corrections and duplicates: one result per (patient, specimen, analyte). A corrected
-    /// result wins, then the later result_time, then the later row. Returns which results
-    /// are still in play; the losers are rejected as superseded.
-    fn supersede(&self, results: &[LongResult], events: &mut Events) -> Vec<bool> {
-        let rank = |r: &LongResult| (r.corrected, r.result_time, r.line);
-        let mut winner: HashMap<(&str, &str, Analyte), usize> = HashMap::new();
-        let mut alive = vec![true; results.len()];
-        for (i, r) in results.iter().enumerate() {
-            let key = (r.patient.as_str(), r.specimen.as_str(), r.analyte);
-            let Some(&prev) = winner.get(&key) else {
-                winner.insert(key, i);
-                continue;
-            };
-            let (keep, lose) = if rank(r) > rank(&results[prev]) {
-                (i, prev)
-            } else {
-                (prev, i)
-            };
-            winner.insert(key, keep);
-            alive[lose] = false;
-            let why = if results[keep].corrected && !results[lose].corrected {
+    /// result wins, then the later result_time, then the later row; results are compared in
+    /// input order, each with the best one before it. Returns the results still in play, in
+    /// (patient, specimen, analyte) order, and the losers' rejects with the index of the
+    /// result whose arrival rejected them.
+    fn supersede(
+        &self,
+        store: &mut Store,
+        state: &mut [u8],
+    ) -> Result<(Vec<u32>, Superseded), RunError> {
+        let recs = &store.recs;
+        let mut keys: Vec<u128> = recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                u128::from(r.patient) << 96
+                    | u128::from(r.specimen) << 64
+                    | u128::from(r.analyte) << 32
+                    | i as u128
+            })
+            .collect();
+        keys.sort_unstable();
+        let index = |k: u128| (k & 0xffff_ffff) as usize;
+        let rank = |r: &Rec| (r.corrected, r.result_time, r.line);
+        let mut alive = Vec::with_capacity(keys.len());
+        let mut superseded = Vec::new();
+        let mut g = 0;
+        while g < keys.len() {
+            let group = keys[g] >> 32;
+            let mut winner = index(keys[g]);
+            g += 1;
+            while g < keys.len() && keys[g] >> 32 == group {
+                let i = index(keys[g]);
+                g += 1;
+                let (keep, lose) = if rank(recs.get(i)) > rank(recs.get(winner)) {
+                    (i, winner)
+                } else {
+                    (winner, i)
+                };
+                winner = keep;
+                state[lose] = SUPERSEDED;
+                superseded.push((i, keep, lose));
+            }
+            alive.push(winner as u32);
+        }
+        drop(keys);
+        let mut out = Vec::with_capacity(superseded.len());
+        for (i, keep, lose) in superseded {
+            let (k, l) = (recs.get(keep), recs.get(lose));
+            let why = if k.corrected && !l.corrected {
                 "a corrected result"
-            } else if results[keep].result_time != results[lose].result_time {
+            } else if k.result_time != l.result_time {
                 "a later result_time"
             } else {
                 "a later row"
             };
-            let l = &results[lose];
             let msg = format!(
                 "{} for specimen {} superseded by line {} ({why}); the result was not used",
-                l.analyte, l.specimen, results[keep].line
+                l.analyte(),
+                store.specimens.get(l.specimen),
+                k.line
             );
-            events.push(self.reject(l.line, &l.fields, RejectReason::Superseded, msg));
+            let start = if lose == 0 {
+                0
+            } else {
+                recs.get(lose - 1).raw_end
+            };
+            let raw = store.raw.get(start, l.raw_end).map_err(|e| {
+                RunError::io(format!("cannot read a temporary file for {}", self.name), e)
+            })?;
+            out.push((
+                i,
+                self.reject_raw(l.line, raw, RejectReason::Superseded, msg),
+            ));
         }
-        alive
+        out.sort_unstable_by_key(|(i, _)| *i);
+        Ok((alive, out))
     }
 }
 
-/// The specimens of each patient, patients and specimens in order of first appearance.
-fn by_patient(results: &[LongResult], alive: &[bool]) -> Vec<Vec<Specimen>> {
-    let mut patients: Vec<Vec<Specimen>> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, r) in results.iter().enumerate().filter(|(i, _)| alive[*i]) {
-        let p = *index.entry(r.patient.as_str()).or_insert_with(|| {
-            patients.push(Vec::new());
-            patients.len() - 1
-        });
-        let list = &mut patients[p];
-        let pos = match list.iter().position(|s| s.id == r.specimen) {
-            Some(p) => p,
-            None => {
-                list.push(Specimen {
-                    id: r.specimen.clone(),
-                    collected: None,
-                    first_line: r.line,
-                    by_analyte: [None; ANALYTE_COUNT],
-                });
-                list.len() - 1
-            }
+/// The specimens of the alive results (a run of equal (patient, specimen) in `alive`),
+/// ordered by patient and, within a patient, by first appearance.
+fn specimens(store: &Store, alive: &[u32]) -> Vec<Spec> {
+    let recs = &store.recs;
+    let mut specs = Vec::new();
+    let mut j = 0;
+    while j < alive.len() {
+        let r = recs.get(alive[j] as usize);
+        let mut spec = Spec {
+            patient: r.patient,
+            specimen: r.specimen,
+            collected: NO_TIME,
+            start: j as u32,
+            len: 0,
+            first: alive[j],
         };
-        let s = &mut list[pos];
-        s.collected = s.collected.or(r.collected);
-        s.by_analyte[r.analyte.index()] = Some(i);
+        let mut collected_from = u32::MAX;
+        while j < alive.len() {
+            let i = alive[j];
+            let r = recs.get(i as usize);
+            if r.patient != spec.patient || r.specimen != spec.specimen {
+                break;
+            }
+            spec.first = spec.first.min(i);
+            if r.collected != NO_TIME && i < collected_from {
+                collected_from = i;
+                spec.collected = r.collected;
+            }
+            spec.len += 1;
+            j += 1;
+        }
+        specs.push(spec);
     }
-    patients
+    specs.sort_unstable_by_key(|s| (s.patient, s.first));
+    specs
 }
 
-/// One assembly over the accepted results of an input.
-struct Assembly<'a> {
-    reader: &'a LongReader,
-    results: &'a [LongResult],
-    context: ContextSource,
-    /// Results already counted in some panel's `rows_used`.
-    used: Vec<bool>,
+/// The range of each patient's specimens in `specs`, patients in order of first appearance.
+fn patients(specs: &[Spec]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=specs.len() {
+        if i == specs.len() || specs[i].patient != specs[start].patient {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    out.sort_unstable_by_key(|r| specs[r.start].first);
+    out
 }
 
-impl Assembly<'_> {
-    /// One panel per haemoglobin specimen of the patient, in the order of their Hb lines.
-    fn anchored_panels(&mut self, specs: &[Specimen], patient_rows: &[usize], events: &mut Events) {
-        let results = self.results;
-        let mut anchors: Vec<&Specimen> = specs
-            .iter()
-            .filter(|s| s.by_analyte[HB].is_some())
-            .collect();
-        anchors.sort_by_key(|s| s.by_analyte[HB].map_or(0, |i| results[i].line));
-        for anchor in anchors {
-            let (chosen, notes) = self.nearest_results(anchor, specs);
-            let line = anchor.by_analyte[HB].map_or(anchor.first_line, |i| results[i].line);
-            let panel = self.build_panel(anchor, &chosen, notes, patient_rows, line);
-            events.push((line, RowOutcome::Panel(Box::new(panel))));
-        }
+/// A candidate specimen for an analyte: (collection time, first line, position in the
+/// patient's specimens). Sorted, the nearest is found by binary search.
+type Candidate = (i64, u64, u32);
+
+/// Per-patient buffers, reused from patient to patient.
+#[derive(Default)]
+struct Scratch {
+    /// Result of each analyte, per specimen of the patient ([`NONE`]: absent).
+    by_analyte: Vec<[u32; ANALYTE_COUNT]>,
+    candidates: Vec<Vec<Candidate>>,
+    hb_times: Vec<i64>,
+    anchors: Vec<(u64, usize)>,
+}
+
+/// Plans the panels of every patient.
+struct Planner<'a> {
+    store: &'a Store,
+    alive: &'a [u32],
+    specs: &'a [Spec],
+    window: f64,
+    state: &'a mut [u8],
+    plans: Vec<PanelPlan>,
+    joined: Vec<Joined>,
+    events: &'a mut Vec<Event>,
+    scratch: Scratch,
+    fallbacks: store::Contexts,
+}
+
+impl Planner<'_> {
+    fn rec(&self, i: u32) -> &Rec {
+        self.store.recs.get(i as usize)
     }
 
-    /// The anchor's own results, and for each analyte it lacks the patient's nearest result
-    /// within the window (ties: the earlier time, then the earlier specimen), with a note.
-    fn nearest_results(&self, anchor: &Specimen, specs: &[Specimen]) -> (Chosen, Vec<String>) {
-        let mut chosen = [None; ANALYTE_COUNT];
-        let mut notes = Vec::new();
-        for a in Analyte::ALL {
-            if let Some(i) = anchor.by_analyte[a.index()] {
-                chosen[a.index()] = Some(i);
+    fn within(&self, a: i64, b: i64) -> bool {
+        (a.abs_diff(b) as f64) <= self.window
+    }
+
+    /// One panel per haemoglobin specimen, in the order of their Hb lines; then one per
+    /// specimen without haemoglobin and without a haemoglobin specimen within the window.
+    fn patient(&mut self, range: Range<usize>) {
+        let (all, alive) = (self.specs, self.alive);
+        let specs = &all[range.clone()];
+        let mut sc = std::mem::take(&mut self.scratch);
+        sc.by_analyte.clear();
+        for s in specs {
+            let mut row = [NONE; ANALYTE_COUNT];
+            for &i in &alive[s.rows()] {
+                row[usize::from(self.rec(i).analyte) % ANALYTE_COUNT] = i;
+            }
+            sc.by_analyte.push(row);
+        }
+        let fallback = self.fallback(specs);
+        sc.candidates.resize_with(ANALYTE_COUNT, Vec::new);
+        for list in &mut sc.candidates {
+            list.clear();
+        }
+        sc.hb_times.clear();
+        sc.anchors.clear();
+        for (q, s) in specs.iter().enumerate() {
+            let row = &sc.by_analyte[q];
+            if row[HB] != NONE {
+                sc.anchors.push((self.rec(row[HB]).line, q));
+                if s.collected != NO_TIME {
+                    sc.hb_times.push(s.collected);
+                }
+            }
+            if s.collected == NO_TIME {
                 continue;
             }
-            let Some(t0) = anchor.collected else { continue };
-            let nearest = specs
-                .iter()
-                .filter(|s| s.id != anchor.id)
-                .filter_map(|s| Some((s, s.by_analyte[a.index()]?, s.collected?)))
-                .filter(|(_, _, t)| ((t - t0).abs() as f64) <= self.reader.window_seconds)
-                .min_by_key(|(s, _, t)| ((t - t0).abs(), *t, s.first_line));
-            if let Some((s, i, t)) = nearest {
-                chosen[a.index()] = Some(i);
-                let days = (t - t0) as f64 / 86_400.0;
-                notes.push(format!(
-                    "{a} from specimen {} collected {} day(s) {} specimen {}",
-                    s.id,
-                    crate::numfmt::num(days.abs()),
-                    if days < 0.0 { "before" } else { "after" },
-                    anchor.id
-                ));
+            let first_line = self.rec(s.first).line;
+            for (a, i) in row.iter().enumerate() {
+                if *i != NONE {
+                    sc.candidates[a].push((s.collected, first_line, q as u32));
+                }
             }
         }
-        (chosen, notes)
-    }
-
-    /// A specimen without haemoglobin and with no haemoglobin specimen of the patient within
-    /// the window forms a panel of its own, so iron deficiency without a blood count is still
-    /// reported. Within a window, its unused results are "not attached".
-    fn lone_panels(&mut self, specs: &[Specimen], patient_rows: &[usize], events: &mut Events) {
-        let window = self.reader.window_seconds;
-        let hb_times: Vec<Option<i64>> = specs
-            .iter()
-            .filter(|s| s.by_analyte[HB].is_some())
-            .map(|s| s.collected)
-            .collect();
-        for s in specs.iter().filter(|s| s.by_analyte[HB].is_none()) {
-            let anchored = s.collected.is_some_and(|t| {
-                hb_times
-                    .iter()
-                    .flatten()
-                    .any(|h| ((h - t).abs() as f64) <= window)
-            });
-            if anchored {
+        for list in &mut sc.candidates {
+            list.sort_unstable();
+        }
+        sc.hb_times.sort_unstable();
+        sc.anchors.sort_unstable();
+        for k in 0..sc.anchors.len() {
+            let (line, q) = sc.anchors[k];
+            self.anchored(range.start, q, line, fallback, &sc);
+        }
+        for (q, s) in specs.iter().enumerate() {
+            if sc.by_analyte[q][HB] != NONE || self.near_hb(s.collected, &sc.hb_times) {
                 continue;
             }
-            let notes = vec![format!(
-                "no haemoglobin result of this patient within {} day(s) of specimen {}: panel formed from it alone",
-                crate::numfmt::num(window / 86_400.0),
-                s.id
-            )];
-            let panel = self.build_panel(s, &s.by_analyte, notes, patient_rows, s.first_line);
-            events.push((s.first_line, RowOutcome::Panel(Box::new(panel))));
+            let line = self.rec(s.first).line;
+            let rows_used = mark_used(self.state, sc.by_analyte[q].iter().copied());
+            self.plan(
+                line,
+                range.start + q,
+                (self.joined.len(), 0),
+                rows_used,
+                fallback,
+                true,
+            );
         }
+        self.scratch = sc;
     }
 
-    fn build_panel(
+    /// The panel of haemoglobin specimen `q`: its own results, and for each analyte it lacks
+    /// the patient's nearest result within the window (ties: the earlier time, then the
+    /// earlier specimen).
+    fn anchored(&mut self, base: usize, q: usize, line: u64, fallback: u32, sc: &Scratch) {
+        let own = &sc.by_analyte[q];
+        let t0 = self.specs[base + q].collected;
+        let joined_start = self.joined.len();
+        if t0 != NO_TIME {
+            for (a, own_a) in own.iter().enumerate() {
+                if *own_a != NONE {
+                    continue;
+                }
+                let Some((t, _, p)) = nearest(&sc.candidates[a], t0) else {
+                    continue;
+                };
+                if self.within(t, t0) {
+                    self.joined.push(Joined {
+                        result: sc.by_analyte[p as usize][a],
+                        spec: (base + p as usize) as u32,
+                    });
+                }
+            }
+        }
+        let joined = self.joined[joined_start..].iter().map(|j| j.result);
+        let rows_used = mark_used(self.state, own.iter().copied().chain(joined));
+        let joined_range = (joined_start, self.joined.len() - joined_start);
+        self.plan(line, base + q, joined_range, rows_used, fallback, false);
+    }
+
+    fn near_hb(&self, t: i64, hb_times: &[i64]) -> bool {
+        if t == NO_TIME {
+            return false;
+        }
+        let p = hb_times.partition_point(|h| *h <= t);
+        let before = p.checked_sub(1).map(|i| hb_times[i]);
+        [before, hb_times.get(p).copied()]
+            .into_iter()
+            .flatten()
+            .any(|h| self.within(h, t))
+    }
+
+    fn plan(
         &mut self,
-        anchor: &Specimen,
-        chosen: &Chosen,
-        notes: Vec<String>,
-        patient_rows: &[usize],
         line: u64,
-    ) -> Panel {
-        let (reader, results) = (self.reader, self.results);
-        let own_rows: Vec<usize> = anchor.by_analyte.iter().flatten().copied().collect();
-        let first = own_rows.first().map_or(&results[0], |i| &results[*i]);
-        let mut panel = Panel::new(
-            reader.input_index,
-            line,
-            first.patient.clone(),
-            anchor.id.clone(),
-        );
-        panel.rows_used = 0;
-        for i in chosen.iter().flatten() {
-            if !self.used[*i] {
-                self.used[*i] = true;
-                panel.rows_used += 1;
+        spec: usize,
+        (joined_start, joined_len): (usize, usize),
+        rows_used: u32,
+        fallback: u32,
+        lone: bool,
+    ) {
+        self.events.push(Event::new(line, PANEL, self.plans.len()));
+        self.plans.push(PanelPlan {
+            spec: spec as u32,
+            joined_start: joined_start as u32,
+            joined_len: joined_len as u32,
+            rows_used,
+            fallback,
+            lone,
+        });
+    }
+
+    /// The context tuple holding, per column, the first non-blank value among the patient's
+    /// results (specimens in order of appearance, each in analyte order): the context of a
+    /// panel whose own specimen leaves a column blank.
+    fn fallback(&mut self, specs: &[Spec]) -> u32 {
+        let contexts = &self.store.contexts;
+        let width = contexts.width();
+        let first_tuple = specs
+            .first()
+            .and_then(|s| self.alive.get(s.start as usize))
+            .map_or(NONE, |i| self.rec(*i).ctx);
+        let mut cells = vec![NONE; width];
+        let mut missing = width;
+        let mut last = NONE;
+        'rows: for s in specs {
+            for &i in &self.alive[s.rows()] {
+                let tuple = self.rec(i).ctx;
+                if tuple == last {
+                    continue;
+                }
+                last = tuple;
+                for (c, cell) in cells.iter_mut().enumerate() {
+                    if *cell == NONE {
+                        let v = contexts.cell(tuple, c);
+                        if v != NONE {
+                            *cell = v;
+                            missing -= 1;
+                        }
+                    }
+                }
+                if missing == 0 {
+                    break 'rows;
+                }
             }
-            let r = &results[*i];
-            panel.values[r.analyte.index()] = r.cell.clone();
-            panel.conversions[r.analyte.index()] = r.conversion.clone();
         }
-        panel.assembly_notes = notes;
+        if first_tuple < FALLBACK && (0..width).all(|c| contexts.cell(first_tuple, c) == cells[c]) {
+            return first_tuple;
+        }
+        // At most one fallback per patient: fewer than the results, so below FALLBACK.
+        self.fallbacks.push(&cells).map_or(NONE, |id| id | FALLBACK)
+    }
+}
+
+/// Marks results used; returns how many were not used before (the panel's `rows_used`).
+fn mark_used(state: &mut [u8], rows: impl Iterator<Item = u32>) -> u32 {
+    let mut n = 0;
+    for i in rows.filter(|i| *i != NONE) {
+        if let Some(s) = state.get_mut(i as usize).filter(|s| **s == UNUSED) {
+            *s = USED;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The nearest candidate to `t0` by (distance, time, first line, position).
+fn nearest(list: &[Candidate], t0: i64) -> Option<Candidate> {
+    let p = list.partition_point(|c| c.0 <= t0);
+    let before = p.checked_sub(1).map(|i| {
+        let t = list[i].0;
+        list[list.partition_point(|c| c.0 < t)]
+    });
+    let after = list.get(p).copied();
+    match (before, after) {
+        (Some(b), Some(a)) if t0.abs_diff(a.0) < t0.abs_diff(b.0) => Some(a),
+        (Some(b), _) => Some(b),
+        (None, a) => a,
+    }
+}
+
+impl Emitter {
+    /// Emits up to `max` outcomes; false when none is left.
+    pub(super) fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> bool {
+        let end = self.events.len().min(self.next.saturating_add(max));
+        for k in self.next..end {
+            let e = self.events[k];
+            let index = e.index();
+            match e.category() {
+                READ_REJECT | SUPERSEDED_REJECT => {
+                    if let Some(r) = self.rejects.get_mut(index).and_then(Option::take) {
+                        out.push(RowOutcome::Reject(r));
+                    }
+                }
+                PANEL => out.push(RowOutcome::Panel(Box::new(self.panel(e.line, index)))),
+                _ => {
+                    let r = self.store.recs.get(index);
+                    out.push(RowOutcome::NotAttached(NotAttached {
+                        input: self.input,
+                        line: r.line,
+                        analyte: r.analyte(),
+                    }));
+                }
+            }
+        }
+        self.next = end;
+        if self.next >= self.events.len() {
+            // Everything is out: free the results before the run goes on.
+            self.events = Vec::new();
+            self.plans = Vec::new();
+            self.joined = Vec::new();
+            self.specs = Vec::new();
+            self.alive = Vec::new();
+            self.rejects = Vec::new();
+            self.store = Store::new(0);
+            return false;
+        }
+        true
+    }
+
+    fn panel(&self, line: u64, index: usize) -> Panel {
+        let st = &self.store;
+        let plan = self.plans[index];
+        let anchor = self.specs[plan.spec as usize];
+        let own = &self.alive[anchor.rows()];
+        let joined = &self.joined
+            [plan.joined_start as usize..(plan.joined_start + plan.joined_len) as usize];
+        let specimen_id = st.specimens.get(anchor.specimen);
+        let mut panel = Panel::new(
+            self.input,
+            line,
+            st.patients.get(anchor.patient).to_string(),
+            specimen_id.to_string(),
+        );
+        panel.rows_used = u64::from(plan.rows_used);
+        for &i in own.iter().chain(joined.iter().map(|j| &j.result)) {
+            let r = st.recs.get(i as usize);
+            let a = r.analyte().index();
+            let text = if r.text == NONE {
+                ""
+            } else {
+                st.strings.get(r.text)
+            };
+            panel.values[a] = store::cell_of(r, text);
+            panel.conversions[a] = st.conversions.get(r.conv as usize).map(|c| {
+                let mut c = c.clone();
+                c.raw = text.to_string();
+                c
+            });
+        }
+        panel.assembly_notes = if plan.lone {
+            vec![format!(
+                "no haemoglobin result of this patient within {} day(s) of specimen {}: panel formed from it alone",
+                crate::numfmt::num(self.window_seconds / 86_400.0),
+                specimen_id
+            )]
+        } else {
+            joined
+                .iter()
+                .map(|j| {
+                    let s = self.specs[j.spec as usize];
+                    let days =
+                        (i128::from(s.collected) - i128::from(anchor.collected)) as f64 / 86_400.0;
+                    format!(
+                        "{} from specimen {} collected {} day(s) {} specimen {}",
+                        st.recs.get(j.result as usize).analyte(),
+                        st.specimens.get(s.specimen),
+                        crate::numfmt::num(days.abs()),
+                        if days < 0.0 { "before" } else { "after" },
+                        specimen_id
+                    )
+                })
+                .collect()
+        };
         // Context: the anchor specimen's rows first, then any row of the patient.
         self.context.read_into(&mut panel, |c| {
-            own_rows
+            let col = self.context_cols.iter().position(|d| d == c)?;
+            let cell = own
                 .iter()
-                .chain(patient_rows)
-                .filter_map(|i| reader.ctx(&results[*i].fields, c))
-                .map(str::trim)
-                .find(|v| !v.is_empty())
+                .map(|i| st.contexts.cell(st.recs.get(*i as usize).ctx, col))
+                .find(|v| *v != NONE)
+                .unwrap_or_else(|| match plan.fallback {
+                    NONE => NONE,
+                    f if f & FALLBACK != 0 => self.fallbacks.cell(f & !FALLBACK, col),
+                    f => st.contexts.cell(f, col),
+                });
+            (cell != NONE).then(|| st.strings.get(cell))
         });
         panel
     }

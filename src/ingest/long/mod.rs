@@ -2,12 +2,17 @@
 //! (LOINC or mapped local codes), unit strings, corrections and duplicates, and assembly of
 //! results into panels around each haemoglobin result.
 //!
-//! Assembly needs all results of a patient, so a long input is read whole before its
-//! panels are emitted; memory grows with the number of results in the file.
+//! Assembly needs all results of a patient and the panels go out in input order, so a long
+//! input is read whole before its first panel is emitted. Each result is kept as a compact
+//! record (about 64 bytes, see [`store`]); its raw fields (needed only when it is superseded)
+//! move to a temporary file past [`RAW_BUDGET`]. Panels are built one batch at a time as they
+//! are emitted. Assembly sorts once and searches, O(n log n) in the results of a patient.
 
 mod assemble;
+mod store;
 
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Read;
 
 use crate::analyte::Analyte;
@@ -19,7 +24,11 @@ use crate::ingest::mapping::{known_units, CodeTarget, Mapping};
 use crate::ingest::{plausible, Reject, RejectReason, RowOutcome};
 use crate::panel::Conversion;
 use crate::ruleset::Ruleset;
-use assemble::Events;
+use assemble::Emitter;
+use store::{Chunked, Contexts, Interner, RawStore, Rec, NONE, NO_TIME};
+
+/// Bytes of raw fields kept in memory before they move to a temporary file.
+const RAW_BUDGET: usize = 128 << 20;
 
 /// Columns of the long layout besides the shared context columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,18 +57,66 @@ pub fn is_long_header(names: &[String]) -> bool {
     has("test_code") && has("value")
 }
 
-/// One accepted result.
-struct LongResult {
-    line: u64,
-    fields: Vec<String>,
-    patient: String,
-    specimen: String,
+/// One accepted result as parsed, borrowing from its fields.
+struct Parsed<'a> {
+    patient: &'a str,
+    specimen: Cow<'a, str>,
     collected: Option<i64>,
     analyte: Analyte,
     cell: Cell,
-    conversion: Option<Conversion>,
+    conversion: Option<ConversionOf<'a>>,
     corrected: bool,
     result_time: Option<i64>,
+}
+
+/// A unit conversion of one result: `code [unit_text]`, the raw value, the canonical unit.
+struct ConversionOf<'a> {
+    code: &'a str,
+    unit_text: &'a str,
+    raw: &'a str,
+    unit: &'a str,
+    factor: f64,
+}
+
+/// The accepted results of one input and the rejects found while reading it.
+pub(super) struct Store {
+    recs: Chunked<Rec>,
+    patients: Interner,
+    specimens: Interner,
+    /// Context cells and the texts of results (text results, raw values of conversions).
+    strings: Interner,
+    contexts: Contexts,
+    /// Conversions by `code [unit_text]`, their `raw` left empty.
+    conversions: Vec<Conversion>,
+    conversion_ids: HashMap<String, u32>,
+    raw: RawStore,
+    /// Rejects found while reading, in line order.
+    rejects: Vec<Reject>,
+}
+
+impl Store {
+    fn new(context_width: usize) -> Store {
+        Store {
+            recs: Chunked::new(),
+            patients: Interner::new(),
+            specimens: Interner::new(),
+            strings: Interner::new(),
+            contexts: Contexts::new(context_width),
+            conversions: Vec::new(),
+            conversion_ids: HashMap::new(),
+            raw: RawStore::new(RAW_BUDGET),
+            rejects: Vec::new(),
+        }
+    }
+}
+
+/// Scratch buffers of the reading loop, reused from row to row.
+#[derive(Default)]
+struct Scratch {
+    fields: Vec<String>,
+    cells: Vec<u32>,
+    raw: String,
+    key: String,
 }
 
 /// Streams the outcomes of one long input.
@@ -76,8 +133,7 @@ pub struct LongReader {
     n_fields: usize,
     window_seconds: f64,
     mapping: Option<Mapping>,
-    pending: VecDeque<RowOutcome>,
-    loaded: bool,
+    emitter: Option<Box<Emitter>>,
     header_names: Vec<String>,
     /// Lines that repeated the header (not data; counted in the summary).
     pub header_repeats: u64,
@@ -161,8 +217,7 @@ impl LongReader {
             n_fields: names.len(),
             window_seconds: window_days * 86_400.0,
             mapping: mapping.cloned(),
-            pending: VecDeque::new(),
-            loaded: false,
+            emitter: None,
             header_names: names.clone(),
             header_repeats: 0,
         })
@@ -175,17 +230,14 @@ impl LongReader {
         rs: &Ruleset,
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
-        if !self.loaded {
-            self.load(rs)?;
-            self.loaded = true;
+        if self.emitter.is_none() {
+            let store = self.load(rs)?;
+            self.emitter = Some(self.assemble(store, rs)?);
         }
-        for _ in 0..max {
-            match self.pending.pop_front() {
-                Some(o) => out.push(o),
-                None => return Ok(false),
-            }
+        match &mut self.emitter {
+            Some(e) => Ok(e.next_batch(max, out)),
+            None => Ok(false),
         }
-        Ok(!self.pending.is_empty())
     }
 
     fn ctx<'f>(&self, fields: &'f [String], c: &Column) -> Option<&'f str> {
@@ -209,108 +261,211 @@ impl LongReader {
         fields: &[String],
         reason: RejectReason,
         message: String,
-    ) -> (u64, RowOutcome) {
-        (
-            line,
-            RowOutcome::Reject(Reject {
-                input: self.input_index,
-                line,
-                reason,
-                message: format!("{} line {line}: {message}", self.name),
-                raw: fields.join(&char::from(self.delimiter).to_string()),
-            }),
-        )
+    ) -> Reject {
+        let raw = fields.join(&char::from(self.delimiter).to_string());
+        self.reject_raw(line, raw, reason, message)
     }
 
-    fn load(&mut self, rs: &Ruleset) -> Result<(), RunError> {
-        let mut events: Events = Vec::new();
-        let mut results: Vec<LongResult> = Vec::new();
+    fn reject_raw(&self, line: u64, raw: String, reason: RejectReason, message: String) -> Reject {
+        Reject {
+            input: self.input_index,
+            line,
+            reason,
+            message: format!("{} line {line}: {message}", self.name),
+            raw,
+        }
+    }
+
+    fn too_many(&self, line: u64, what: &str) -> RunError {
+        RunError::Read {
+            file: self.name.clone(),
+            line,
+            message: format!(
+                "more than {} {what} in one input; split the export",
+                u32::MAX - 1
+            ),
+        }
+    }
+
+    fn load(&mut self, rs: &Ruleset) -> Result<Store, RunError> {
+        let mut store = Store::new(self.context_cols.len());
         let mut record = csv::ByteRecord::new();
+        let mut scratch = Scratch::default();
         let mut data_rows = 0u64;
         while let Some(line) =
             lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
         {
-            let mut fields = Vec::with_capacity(self.n_fields);
+            let mut fields = std::mem::take(&mut scratch.fields);
+            fields.clear();
             lines::fields_of(&record, &mut fields);
             match lines::line_kind(&fields, &self.header_names) {
-                lines::LineKind::Blank => continue,
-                lines::LineKind::RepeatedHeader => {
-                    self.header_repeats += 1;
-                    continue;
+                lines::LineKind::Blank => {}
+                lines::LineKind::RepeatedHeader => self.header_repeats += 1,
+                lines::LineKind::Data => {
+                    data_rows += 1;
+                    match self.parse_result(line, data_rows, &fields, rs) {
+                        Ok(parsed) => self.keep(line, parsed, &fields, &mut store, &mut scratch)?,
+                        Err(reject) => store.rejects.push(reject),
+                    }
                 }
-                lines::LineKind::Data => {}
             }
-            data_rows += 1;
-            match self.parse_result(line, data_rows, fields, rs) {
-                Ok(r) => results.push(r),
-                Err(event) => events.push(event),
-            }
+            scratch.fields = fields;
         }
-        self.assemble(results, &mut events, rs);
-        events.sort_by_key(|(line, _)| *line);
-        self.pending = events.into_iter().map(|(_, o)| o).collect();
+        Ok(store)
+    }
+
+    /// Stores an accepted result compactly: ids of its strings, its context tuple, its raw
+    /// fields in the raw store.
+    fn keep(
+        &self,
+        line: u64,
+        p: Parsed<'_>,
+        fields: &[String],
+        store: &mut Store,
+        scratch: &mut Scratch,
+    ) -> Result<(), RunError> {
+        let too_many = |what| self.too_many(line, what);
+        let patient = store
+            .patients
+            .intern(p.patient)
+            .ok_or_else(|| too_many("patients"))?;
+        let specimen = store
+            .specimens
+            .intern(&p.specimen)
+            .ok_or_else(|| too_many("specimens"))?;
+        scratch.cells.clear();
+        for (_, i) in &self.context_cols {
+            let v = fields.get(*i).map_or("", |f| f.trim());
+            let id = if v.is_empty() {
+                NONE
+            } else {
+                store
+                    .strings
+                    .intern(v)
+                    .ok_or_else(|| too_many("distinct cells"))?
+            };
+            scratch.cells.push(id);
+        }
+        let ctx = store
+            .contexts
+            .push(&scratch.cells)
+            .ok_or_else(|| too_many("distinct contexts"))?;
+        let (kind, value, cell_text) = store::flatten_cell(&p.cell);
+        let mut conv = NONE;
+        let mut text = cell_text;
+        if let Some(c) = &p.conversion {
+            text = Some(c.raw);
+            scratch.key.clear();
+            scratch.key.push_str(c.code);
+            scratch.key.push_str(" [");
+            scratch.key.push_str(c.unit_text);
+            scratch.key.push(']');
+            conv = match store.conversion_ids.get(scratch.key.as_str()) {
+                Some(id) => *id,
+                None => {
+                    let id = u32::try_from(store.conversions.len())
+                        .map_err(|_| too_many("conversions"))?;
+                    store.conversions.push(Conversion {
+                        column: scratch.key.clone(),
+                        raw: String::new(),
+                        unit: c.unit.to_string(),
+                        factor: c.factor,
+                    });
+                    store.conversion_ids.insert(scratch.key.clone(), id);
+                    id
+                }
+            };
+        }
+        let text = match text {
+            Some(t) => store
+                .strings
+                .intern(t)
+                .ok_or_else(|| too_many("distinct cells"))?,
+            None => NONE,
+        };
+        scratch.raw.clear();
+        for (n, f) in fields.iter().enumerate() {
+            if n > 0 {
+                scratch.raw.push(char::from(self.delimiter));
+            }
+            scratch.raw.push_str(f);
+        }
+        let raw_end = store.raw.push(&scratch.raw).map_err(|e| {
+            RunError::io(
+                format!("cannot write a temporary file for {}", self.name),
+                e,
+            )
+        })?;
+        if store.recs.len() >= NONE as usize {
+            return Err(too_many("results"));
+        }
+        store.recs.push(Rec {
+            line,
+            collected: p.collected.filter(|t| *t != NO_TIME).unwrap_or(NO_TIME),
+            result_time: p.result_time.filter(|t| *t != NO_TIME).unwrap_or(NO_TIME),
+            value,
+            raw_end,
+            patient,
+            specimen,
+            ctx,
+            text,
+            conv,
+            analyte: p.analyte.index() as u8,
+            kind,
+            corrected: p.corrected,
+        });
         Ok(())
     }
 
-    fn parse_result(
-        &self,
+    fn parse_result<'a>(
+        &'a self,
         line: u64,
         data_row: u64,
-        fields: Vec<String>,
-        rs: &Ruleset,
-    ) -> Result<LongResult, (u64, RowOutcome)> {
+        fields: &'a [String],
+        rs: &'a Ruleset,
+    ) -> Result<Parsed<'a>, Reject> {
         if fields.len() != self.n_fields {
             let msg = format!(
                 "{} fields where the header has {}; check for an unquoted delimiter or a cut line",
                 fields.len(),
                 self.n_fields
             );
-            return Err(self.reject(line, &fields, RejectReason::MalformedLine, msg));
+            return Err(self.reject(line, fields, RejectReason::MalformedLine, msg));
         }
-        let patient = self
-            .ctx(&fields, &Column::PatientId)
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let patient = self.ctx(fields, &Column::PatientId).unwrap_or("").trim();
         if patient.is_empty() {
             let msg = "column patient_id: blank; every row needs a patient identifier".to_string();
-            return Err(self.reject(line, &fields, RejectReason::MissingPatientId, msg));
+            return Err(self.reject(line, fields, RejectReason::MissingPatientId, msg));
         }
-        let code = self
-            .col(&fields, LongColumn::TestCode)
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        let mapped = self.mapping.as_ref().and_then(|m| m.test_code(&code));
-        let Some(analyte) = mapped.map(|m| m.analyte).or_else(|| rs.loinc(&code)) else {
+        let code = self.col(fields, LongColumn::TestCode).unwrap_or("").trim();
+        let mapped = self.mapping.as_ref().and_then(|m| m.test_code(code));
+        let Some(analyte) = mapped.map(|m| m.analyte).or_else(|| rs.loinc(code)) else {
             let msg = format!("test code {code:?} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it");
-            return Err(self.reject(line, &fields, RejectReason::UnknownTestCode, msg));
+            return Err(self.reject(line, fields, RejectReason::UnknownTestCode, msg));
         };
-        let raw_value = self.col(&fields, LongColumn::Value).unwrap_or("");
+        let raw_value = self.col(fields, LongColumn::Value).unwrap_or("");
         if is_missing_token(raw_value) {
             let msg = format!("{analyte} ({code}): the value is blank or NA; nothing to use");
-            return Err(self.reject(line, &fields, RejectReason::NoAnalyteValues, msg));
+            return Err(self.reject(line, fields, RejectReason::NoAnalyteValues, msg));
         }
-        let (cell, conversion) = match self.parse_value(&fields, &code, analyte, mapped, rs) {
+        let (cell, conversion) = match self.parse_value(fields, code, analyte, mapped, rs) {
             Ok(v) => v,
-            Err((reason, msg)) => return Err(self.reject(line, &fields, reason, msg)),
+            Err((reason, msg)) => return Err(self.reject(line, fields, reason, msg)),
         };
-        let specimen = match self.ctx(&fields, &Column::SpecimenId).map(str::trim) {
-            Some(s) if !s.is_empty() => s.to_string(),
-            _ => data_row.to_string(),
+        let specimen = match self.ctx(fields, &Column::SpecimenId).map(str::trim) {
+            Some(s) if !s.is_empty() => Cow::Borrowed(s),
+            _ => Cow::Owned(data_row.to_string()),
         };
         let collected = self
-            .ctx(&fields, &Column::CollectedAt)
+            .ctx(fields, &Column::CollectedAt)
             .and_then(crate::isotime::iso_seconds);
-        let corrected = self.col(&fields, LongColumn::Status).is_some_and(|s| {
+        let corrected = self.col(fields, LongColumn::Status).is_some_and(|s| {
             s.trim().eq_ignore_ascii_case("c") || s.trim().eq_ignore_ascii_case("corrected")
         });
         let result_time = self
-            .col(&fields, LongColumn::ResultTime)
+            .col(fields, LongColumn::ResultTime)
             .and_then(crate::isotime::iso_seconds);
-        Ok(LongResult {
-            line,
-            fields,
+        Ok(Parsed {
             patient,
             specimen,
             collected,
@@ -325,14 +480,14 @@ impl LongReader {
     /// The value of a result in its canonical unit, with the conversion when one was made.
     /// Units are never guessed: an unknown unit rejects the result, as does a value outside
     /// the plausible range.
-    fn parse_value(
-        &self,
-        fields: &[String],
-        code: &str,
+    fn parse_value<'a>(
+        &'a self,
+        fields: &'a [String],
+        code: &'a str,
         analyte: Analyte,
-        mapped: Option<&CodeTarget>,
-        rs: &Ruleset,
-    ) -> Result<(Cell, Option<Conversion>), (RejectReason, String)> {
+        mapped: Option<&'a CodeTarget>,
+        rs: &'a Ruleset,
+    ) -> Result<(Cell, Option<ConversionOf<'a>>), (RejectReason, String)> {
         let raw_value = self.col(fields, LongColumn::Value).unwrap_or("");
         let unit_raw = self.col(fields, LongColumn::Unit).unwrap_or("").trim();
         let unit_text = match (
@@ -362,10 +517,11 @@ impl LongReader {
             return Err((RejectReason::ImplausibleValue, msg));
         }
         let conversion =
-            (unit.factor != 1.0 || unit_text != rs.canonical_unit(analyte)).then(|| Conversion {
-                column: format!("{code} [{unit_text}]"),
-                raw: raw_value.trim().to_string(),
-                unit: unit.unit.clone(),
+            (unit.factor != 1.0 || unit_text != rs.canonical_unit(analyte)).then(|| ConversionOf {
+                code,
+                unit_text,
+                raw: raw_value.trim(),
+                unit: &unit.unit,
                 factor: unit.factor,
             });
         let cell = Cell::Value(Measure {
