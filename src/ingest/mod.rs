@@ -200,8 +200,8 @@ impl Default for IngestOptions {
 
 /// A reader of either layout.
 pub enum InputReader {
-    Wide(WideReader),
-    Long(LongReader),
+    Wide(Box<WideReader>),
+    Long(Box<LongReader>),
     Columnar(Box<columnar::ColumnarReader>),
 }
 
@@ -266,14 +266,14 @@ impl InputReader {
                 delimiter,
                 mark: opts.decimal.mark(delimiter),
             };
-            Ok(InputReader::Long(LongReader::from_header(
+            Ok(InputReader::Long(Box::new(LongReader::from_header(
                 index,
                 opened,
                 opts.mapping.as_ref(),
                 opts.panel_window_days,
-            )?))
+            )?)))
         } else {
-            Ok(InputReader::Wide(WideReader::from_header(
+            Ok(InputReader::Wide(Box::new(WideReader::from_header(
                 index,
                 name,
                 buffered,
@@ -281,7 +281,7 @@ impl InputReader {
                 rs,
                 opts.mapping.as_ref(),
                 opts.decimal,
-            )?))
+            )?)))
         }
     }
 
