@@ -12,7 +12,7 @@ use crate::guidance;
 use crate::ingest::columnar::ColumnarReader;
 use crate::ingest::{Decimal, Mapping, NotAttached, Reject, RowOutcome};
 use crate::report::rejects::REJECT_COLUMNS;
-use crate::report::summary::{InputSummary, RulesetSummary, Summary};
+use crate::report::summary::{InputSummary, Summary};
 use crate::report::{ResultColumns, ResultsSpec, SchemaOptions};
 use crate::rules;
 use crate::ruleset::Ruleset;
@@ -119,15 +119,7 @@ pub fn classify_frame(
         ruleset_version: rs.version.clone(),
         ruleset_checksum: rs.checksum.clone(),
     };
-    let mut summary = Summary::new(
-        env!("CARGO_PKG_VERSION"),
-        RulesetSummary {
-            version: rs.version.clone(),
-            effective_date: rs.effective_date.clone(),
-            checksum: rs.checksum.clone(),
-            origin: rs.origin.to_string(),
-        },
-    );
+    let mut summary = Summary::of_run(rs);
     summary.inputs.push(InputSummary {
         name: opts.source.clone(),
         layout: "wide".into(),

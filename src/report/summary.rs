@@ -77,6 +77,19 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary of a run of this engine with `rs`, before any row.
+    pub fn of_run(rs: &crate::ruleset::Ruleset) -> Summary {
+        Summary::new(
+            env!("CARGO_PKG_VERSION"),
+            RulesetSummary {
+                version: rs.version.clone(),
+                effective_date: rs.effective_date.clone(),
+                checksum: rs.checksum.clone(),
+                origin: rs.origin.to_string(),
+            },
+        )
+    }
+
     pub fn new(engine_version: &str, ruleset: RulesetSummary) -> Summary {
         Summary {
             schema_version: super::columns::SCHEMA_VERSION.to_string(),

@@ -18,7 +18,7 @@ use std::time::Instant;
 use crate::error::{ConfigError, RunError};
 use crate::ingest::{IngestOptions, Input, InputReader};
 use crate::messages::Messages;
-use crate::report::summary::{IgnoredColumn, InputSummary, RulesetSummary, Summary};
+use crate::report::summary::{IgnoredColumn, InputSummary, Summary};
 use crate::report::{OutputFormat, ResultsSpec};
 use crate::ruleset::Ruleset;
 use batches::Processed;
@@ -184,15 +184,7 @@ fn write_item(
 
 /// The summary of a run before any row: engine, ruleset and the inputs as opened.
 fn new_summary(rs: &Ruleset, inputs: &[Input], readers: &[InputReader]) -> Summary {
-    let mut summary = Summary::new(
-        env!("CARGO_PKG_VERSION"),
-        RulesetSummary {
-            version: rs.version.clone(),
-            effective_date: rs.effective_date.clone(),
-            checksum: rs.checksum.clone(),
-            origin: rs.origin.to_string(),
-        },
-    );
+    let mut summary = Summary::of_run(rs);
     for (input, r) in inputs.iter().zip(readers) {
         summary.inputs.push(InputSummary {
             name: input.name(),

@@ -260,6 +260,15 @@ fn json_text(column: &str, v: &serde_json::Value) -> String {
     }
 }
 
+/// The metadata key of the ruleset checksum in Parquet and Arrow result files.
+const CHECKSUM_KEY: &str = "anemia_engine.ruleset_checksum";
+
+fn note_checksum(side: &mut DiffSide, checksum: &str) {
+    if !side.ruleset_checksums.iter().any(|c| c == checksum) {
+        side.ruleset_checksums.push(checksum.to_string());
+    }
+}
+
 fn read_parquet(
     f: File,
     file: &str,
@@ -275,11 +284,9 @@ fn read_parquet(
         .map_err(|e| unreadable(e.to_string()))?;
     if let Some(kv) = &metadata.key_value_metadata {
         for entry in kv {
-            if entry.key == "anemia_engine.ruleset_checksum" {
+            if entry.key == CHECKSUM_KEY {
                 if let Some(v) = &entry.value {
-                    if !side.ruleset_checksums.contains(v) {
-                        side.ruleset_checksums.push(v.clone());
-                    }
+                    note_checksum(side, v);
                 }
             }
         }
@@ -299,10 +306,8 @@ fn read_arrow(
     let unreadable = |message: String| unreadable(file, message);
     let mut reader = IpcReader::new(f);
     if let Ok(Some(meta)) = reader.custom_metadata() {
-        if let Some(v) = meta.get("anemia_engine.ruleset_checksum") {
-            if !side.ruleset_checksums.iter().any(|c| c == v.as_str()) {
-                side.ruleset_checksums.push(v.to_string());
-            }
+        if let Some(v) = meta.get(CHECKSUM_KEY) {
+            note_checksum(side, v);
         }
     }
     let df = reader.finish().map_err(|e| unreadable(e.to_string()))?;
