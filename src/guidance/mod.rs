@@ -197,15 +197,40 @@ pub fn attach(panel: &Panel, outcome: &Outcome, rs: &Ruleset) -> Vec<GuidanceId>
 /// Full text of one attached entry as written in NDJSON and `--guidance-text` CSV:
 /// `title: text`, with the patient's NSAID reasons appended to the NSAID caution.
 pub fn render_text(id: GuidanceId, outcome: &Outcome, rs: &Ruleset) -> String {
-    let Some(g) = rs.guidance_entry(id.code()) else {
+    let Some(parts) = TextParts::of(id, rs) else {
         return String::new();
     };
-    let mut s = format!("{}: {}", g.title.trim(), collapse(&g.text));
-    if id == GuidanceId::BackPainNsaidCaution && !outcome.nsaid_reasons.is_empty() {
-        s.push_str(&format!(" Reasons: {}.", outcome.nsaid_reasons.join("; ")));
-    }
-    s.push_str(&format!(" [Sources: {}]", g.sources.join("; ")));
+    let mut s = parts.head;
+    s.push_str(&reasons(id, outcome));
+    s.push_str(&parts.sources);
     s
+}
+
+/// The parts of a guidance text that do not depend on the panel: `title: text` and
+/// ` [Sources: ...]`; the NSAID caution's reasons go between them ([`reasons`]).
+#[derive(Clone, Debug)]
+pub struct TextParts {
+    pub head: String,
+    pub sources: String,
+}
+
+impl TextParts {
+    pub fn of(id: GuidanceId, rs: &Ruleset) -> Option<TextParts> {
+        let g = rs.guidance_entry(id.code())?;
+        Some(TextParts {
+            head: format!("{}: {}", g.title.trim(), collapse(&g.text)),
+            sources: format!(" [Sources: {}]", g.sources.join("; ")),
+        })
+    }
+}
+
+/// The panel's part of a guidance text: why NSAID caution was raised (empty otherwise).
+pub fn reasons(id: GuidanceId, outcome: &Outcome) -> String {
+    if id == GuidanceId::BackPainNsaidCaution && !outcome.nsaid_reasons.is_empty() {
+        format!(" Reasons: {}.", outcome.nsaid_reasons.join("; "))
+    } else {
+        String::new()
+    }
 }
 
 fn collapse(text: &str) -> String {

@@ -279,6 +279,15 @@ impl ColumnarReader {
 /// Rows decoded at a time from a columnar input.
 const BLOCK_ROWS: usize = 65_536;
 
+/// A float as a cell: `2` for 2.0, `12.5`, `0.0001` (never an exponent).
+fn float_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Every column of a slice as text cells: numbers in their shortest exact form with `.`,
 /// dates and times in ISO 8601, booleans as `true`/`false`, nulls as blank.
 /// Ignored columns are not read (blank cells).
@@ -297,6 +306,14 @@ fn cell_texts(df: &DataFrame, columns: &[Column]) -> PolarsResult<Vec<StringChun
                     .datetime()?
                     .to_string("%Y-%m-%dT%H:%M:%S%.f")?
                     .into_series(),
+                // Whole numbers without `.0` (a trimester 2.0 is the code `2`); others in
+                // their shortest exact form.
+                DataType::Float32 | DataType::Float64 => {
+                    let values = s.cast(&DataType::Float64)?;
+                    let text: StringChunked =
+                        values.f64()?.iter().map(|v| v.map(float_text)).collect();
+                    text.into_series()
+                }
                 _ => s.cast(&DataType::String)?,
             };
             Ok(text.str()?.clone())

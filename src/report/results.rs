@@ -170,6 +170,8 @@ pub struct ResultColumns {
     guidance: CodeLists,
     evidence: LineLists,
     guidance_text: LineLists,
+    /// The fixed parts of each guidance text, rendered once per batch (None: not yet).
+    guidance_parts: Vec<Option<Option<guidance::TextParts>>>,
 }
 
 impl ResultColumns {
@@ -200,6 +202,7 @@ impl ResultColumns {
             guidance: CodeLists::default(),
             evidence: LineLists::default(),
             guidance_text: LineLists::default(),
+            guidance_parts: vec![None; GuidanceId::COUNT],
         }
     }
 
@@ -273,8 +276,17 @@ impl ResultColumns {
         }
         if self.spec.schema.guidance_text {
             for id in guidance_ids {
-                let text = guidance::render_text(*id, outcome, rs);
-                self.guidance_text.push_line(&[&text]);
+                let slot = &mut self.guidance_parts[*id as usize];
+                if slot.is_none() {
+                    *slot = Some(guidance::TextParts::of(*id, rs));
+                }
+                if let Some(Some(parts)) = slot {
+                    let reasons = guidance::reasons(*id, outcome);
+                    self.guidance_text
+                        .push_line(&[&parts.head, &reasons, &parts.sources]);
+                } else {
+                    self.guidance_text.push_line(&[]);
+                }
             }
             self.guidance_text.end_row();
         }
@@ -429,13 +441,20 @@ impl ResultColumns {
 
     /// Appends the rows as NDJSON objects, keys in column order.
     pub fn encode_ndjson(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        let names = schema(self.spec.schema);
+        // Every key encoded once: `{"source_file":`, `,"source_line":`, ...
+        let mut keys = Vec::new();
+        for (i, (name, _)) in schema(self.spec.schema).iter().enumerate() {
+            let mut k = vec![if i == 0 { b'{' } else { b',' }];
+            json_str(name, &mut k)?;
+            k.push(b':');
+            keys.push(k);
+        }
         for row in 0..self.rows {
-            let mut key = names.iter().map(|(n, _)| n.as_str());
-            let mut k = |out: &mut Vec<u8>, first: bool| -> io::Result<()> {
-                out.push(if first { b'{' } else { b',' });
-                json_str(key.next().unwrap_or(""), out)?;
-                out.push(b':');
+            let mut key = keys.iter();
+            let mut k = |out: &mut Vec<u8>, _first: bool| -> io::Result<()> {
+                if let Some(k) = key.next() {
+                    out.extend_from_slice(k);
+                }
                 Ok(())
             };
             k(out, true)?;

@@ -281,8 +281,8 @@ fn evidence_none_leaves_the_column_out() {
 
 /// Writes cases.csv as a typed frame: a column whose every cell is blank or a plain number
 /// becomes Float64, any other column stays text (censored `<10`, text results).
-fn corpus_frame() -> DataFrame {
-    let records = csv_records(&fixture("cases.csv"));
+fn corpus_frame(name: &str) -> DataFrame {
+    let records = csv_records(&fixture(name));
     let header = &records[0];
     let mut cols = Vec::new();
     for (j, name) in header.iter().enumerate() {
@@ -307,10 +307,11 @@ fn corpus_frame() -> DataFrame {
     DataFrame::new(records.len() - 1, cols).expect("frame")
 }
 
-fn write_columnar(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut df = corpus_frame();
-    let pq = dir.join("cases.parquet");
-    let arrow = dir.join("cases.arrow");
+fn write_columnar(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let mut df = corpus_frame(name);
+    let stem = name.trim_end_matches(".csv");
+    let pq = dir.join(format!("{stem}.parquet"));
+    let arrow = dir.join(format!("{stem}.arrow"));
     ParquetWriter::new(fs::File::create(&pq).expect("create"))
         .finish(&mut df)
         .expect("write parquet");
@@ -343,7 +344,7 @@ fn decisions(path: &Path) -> Vec<Vec<String>> {
 #[test]
 fn parquet_and_arrow_inputs_classify_like_the_csv_export() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (pq, arrow) = write_columnar(dir.path());
+    let (pq, arrow) = write_columnar(dir.path(), "cases.csv");
     let from_csv = dir.path().join("from_csv.csv");
     classify_to(&fixture("cases.csv"), &from_csv, &[]);
     let expected = decisions(&from_csv);
@@ -383,7 +384,7 @@ fn a_directory_of_mixed_formats_is_walked_recursively_in_name_order() {
     let exports = dir.path().join("exports");
     let hive = exports.join("site=north").join("day=2026-11-30");
     fs::create_dir_all(&hive).expect("mkdir");
-    let (pq, _arrow) = write_columnar(dir.path());
+    let (pq, _arrow) = write_columnar(dir.path(), "cases.csv");
     fs::copy(&pq, hive.join("a.parquet")).expect("copy");
     fs::copy(fixture("cases.csv"), exports.join("b.csv")).expect("copy");
     fs::write(exports.join("notes.md"), "not an export").expect("write");
@@ -600,4 +601,36 @@ P3,S3,30/11/2026,F,40,13.1\n",
     assert_eq!(&records[2][at], "2026-11-30T00:00:00");
     assert_eq!(&records[3][at], "", "an unreadable time is null");
     assert!(records[3][col_of(&records[0], "flags")].contains("COLLECTED_AT_UNREADABLE"));
+}
+
+/// The 2026.2 vignettes (haemolysis, sickle cell, heart failure, CKD, pregnancy, ...) through
+/// Parquet and Arrow: the same results as their CSV, whose known answers corpus.rs checks.
+#[test]
+fn the_2026_2_vignettes_classify_alike_from_every_input_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pq, arrow) = write_columnar(dir.path(), "cases_2026_2.csv");
+    let from_csv = dir.path().join("from_csv.csv");
+    classify_to(&fixture("cases_2026_2.csv"), &from_csv, &[]);
+    let expected = decisions(&from_csv);
+    assert!(expected.len() > 60, "{}", expected.len());
+    for input in [&pq, &arrow] {
+        let out = dir.path().join("from_columnar.csv");
+        classify_to(input, &out, &[]);
+        let got = decisions(&out);
+        assert_eq!(got.len(), expected.len(), "{}", input.display());
+        for (g, e) in got.iter().zip(&expected).skip(1) {
+            let differ: Vec<String> = expected[0]
+                .iter()
+                .zip(g.iter().zip(e))
+                .filter(|(_, (a, b))| a != b)
+                .map(|(name, (a, b))| format!("{name}: {a:?} vs {b:?}"))
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "{} {}: {differ:?}",
+                input.display(),
+                e[1]
+            );
+        }
+    }
 }
