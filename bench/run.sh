@@ -20,6 +20,8 @@
 #   BENCH_FLOOR_TEXT  0: skip "floor-text-parquet", the floor plus two text columns as long as
 #                  the engine's evidence and guidance (default 1; reported beside the floor)
 #   BENCH_EVIDENCE_NONE  0: skip "engine-parquet-evidence-none" (--evidence none; default 1)
+#   BENCH_NDJSON_STDOUT  1 (default): NDJSON goes to stdout into /dev/null (the file, with every
+#                  guidance text, is about 5 KB a row: 50 GB at 10M rows); 0: to a file
 #   BENCH_PARQUET_INPUT  0: skip "engine-parquet-from-parquet", the same export given as a
 #                  Parquet file of text columns (written once by bench-floor --as-is; default 1)
 #   BENCH_LONG     1: also classify a long-layout export (one line per result), the case of
@@ -55,6 +57,7 @@ BENCH_CLEAN=${BENCH_CLEAN:-0}
 BENCH_WRITE=${BENCH_WRITE:-1}
 BENCH_FLOOR_TEXT=${BENCH_FLOOR_TEXT:-1}
 BENCH_EVIDENCE_NONE=${BENCH_EVIDENCE_NONE:-1}
+BENCH_NDJSON_STDOUT=${BENCH_NDJSON_STDOUT:-1}
 BENCH_PARQUET_INPUT=${BENCH_PARQUET_INPUT:-1}
 BENCH_LONG=${BENCH_LONG:-0}
 BENCH_LONG_PANELS=${BENCH_LONG_PANELS:-1150000}
@@ -200,6 +203,17 @@ for n in $BENCH_SIZES; do
             rm -f "$out" "$BENCH_DIR/out/result.rejects.csv" "$summary"
         }
         for fmt in $BENCH_FORMATS; do
+            if [[ $fmt == ndjson && $BENCH_NDJSON_STDOUT == 1 ]]; then
+                # NDJSON carries every guidance text (about 5 KB a row): at 10M rows the file
+                # would take about 50 GB, so it is written to stdout into /dev/null.
+                summary="$BENCH_DIR/out/summary.json"
+                measure "$n" engine-ndjson "$run" /dev/null sh -c 'exec "$@" >/dev/null' sh \
+                    "$ENGINE" classify "$f" --format ndjson --summary "$summary" --quiet \
+                    --rejects "$BENCH_DIR/out/result.rejects.csv"
+                grep -q '"ledger_balanced": true' "$summary" || die "ledger not balanced: $summary"
+                rm -f "$summary" "$BENCH_DIR/out/result.rejects.csv"
+                continue
+            fi
             engine_run "engine-$fmt" "$f" "$fmt"
         done
         if [[ $BENCH_EVIDENCE_NONE == 1 ]]; then
