@@ -139,17 +139,30 @@ impl<R: Read> Read for LineTracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Ok(mut s) = self.index.0.lock() {
-            for &b in &buf[..n] {
-                if s.at_line_start && b != b'\n' && b != b'\r' {
-                    let (offset, line) = (s.offset, s.line);
+            // A line starts after every `\n`; it is recorded when its first byte is neither
+            // `\n` nor `\r` (blank lines are not data). Newlines are found with memchr.
+            let data = &buf[..n];
+            let mut pos = 0;
+            loop {
+                if s.at_line_start && pos < n && data[pos] != b'\n' && data[pos] != b'\r' {
+                    let (offset, line) = (s.offset + pos as u64, s.line);
                     s.starts.push_back((offset, line));
                 }
-                s.at_line_start = b == b'\n';
-                if b == b'\n' {
-                    s.line += 1;
+                match memchr::memchr(b'\n', &data[pos..]) {
+                    Some(k) => {
+                        s.line += 1;
+                        s.at_line_start = true;
+                        pos += k + 1;
+                    }
+                    None => {
+                        if pos < n {
+                            s.at_line_start = false;
+                        }
+                        break;
+                    }
                 }
-                s.offset += 1;
             }
+            s.offset += n as u64;
         }
         Ok(n)
     }
