@@ -9,8 +9,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::columns::{
-    schema, ColumnType, SchemaOptions, CODE_SEPARATOR, TEXT_SEPARATOR, THRESHOLD_DECIMALS,
-    VALUE_DECIMALS,
+    schema, SchemaOptions, CODE_SEPARATOR, TEXT_SEPARATOR, THRESHOLD_DECIMALS, VALUE_DECIMALS,
 };
 use super::csv_out;
 use crate::analyte::{Analyte, ANALYTE_COUNT};
@@ -56,8 +55,8 @@ impl TextColumn {
         &self.data[start..self.ends[row]]
     }
 
-    fn series(&self, name: &str) -> Series {
-        let mut b = StringChunkedBuilder::new(name.into(), self.ends.len());
+    fn series(&self) -> Series {
+        let mut b = StringChunkedBuilder::new("".into(), self.ends.len());
         for row in 0..self.ends.len() {
             match self.get(row) {
                 "" => b.append_null(),
@@ -86,8 +85,8 @@ impl CodeLists {
         &self.values[start..self.ends[row]]
     }
 
-    fn series(&self, name: &str) -> Series {
-        let mut b = ListStringChunkedBuilder::new(name.into(), self.ends.len(), self.values.len());
+    fn series(&self) -> Series {
+        let mut b = ListStringChunkedBuilder::new("".into(), self.ends.len(), self.values.len());
         for row in 0..self.ends.len() {
             b.append_values_iter(self.get(row).iter().copied());
         }
@@ -123,14 +122,31 @@ impl LineLists {
         })
     }
 
-    fn series(&self, name: &str) -> Series {
+    fn series(&self) -> Series {
         let rows = self.row_ends.len();
-        let mut b = ListStringChunkedBuilder::new(name.into(), rows, self.line_ends.len());
+        let mut b = ListStringChunkedBuilder::new("".into(), rows, self.line_ends.len());
         for row in 0..rows {
             b.append_values_iter(self.lines(row));
         }
         b.finish().into_series()
     }
+}
+
+/// One cell of a row as the text formats see it.
+enum OutCell<'a> {
+    /// Free text (identifiers, names): spreadsheet-protected and quoted in CSV.
+    Text(&'a str),
+    /// A code of a closed vocabulary (or empty): written as is.
+    Code(&'a str),
+    Count(u64),
+    /// Microseconds since 1970-01-01, or null.
+    Time(Option<i64>),
+    /// A number and its decimals, or null.
+    Number(Option<f64>, usize),
+    Bool(Option<bool>),
+    Codes(&'a [&'static str]),
+    /// The text lines of one row of a list column.
+    Lines(&'a LineLists, usize),
 }
 
 /// What a result batch is built for.
@@ -292,149 +308,145 @@ impl ResultColumns {
         }
     }
 
-    /// The batch as a frame with the output schema.
+    /// The batch as a frame with the output schema (columns built in the order of
+    /// [`schema`], as [`Self::cells`] walks a row).
     pub fn to_frame(&self) -> PolarsResult<DataFrame> {
-        let mut cols: Vec<Column> = Vec::new();
-        let mut analytes = Analyte::ALL.iter().copied();
-        let mut pending_comparator: Option<Analyte> = None;
-        for (name, ty) in schema(self.spec.schema) {
-            let series = match name.as_str() {
-                "source_file" => {
-                    let names = &self.spec.sources;
-                    let ca: StringChunked = self
-                        .source
-                        .iter()
-                        .map(|i| names.get(*i as usize).map(String::as_str))
-                        .collect();
-                    ca.into_series()
-                }
-                "source_line" => Series::new("".into(), &self.line),
-                "patient_id" => self.patient_id.series(&name),
-                "specimen_id" => self.specimen_id.series(&name),
-                "collected_at" => {
-                    Int64Chunked::from_iter_options("".into(), self.collected_at.iter().copied())
-                        .into_datetime(TimeUnit::Microseconds, None)
-                        .into_series()
-                }
-                "sex" => Series::new("".into(), &self.sex),
-                "age_years" => Series::new("".into(), &self.age),
-                "analyzer_id" => self.analyzer_id.series(&name),
-                "site" => self.site.series(&name),
-                "anemia" => Series::new("".into(), &self.anemia),
-                "hb_threshold_g_dl" => Series::new("".into(), &self.threshold),
-                "severity" => label(
-                    &self
-                        .severity
-                        .iter()
-                        .map(|s| s.map(|s| s.code()))
-                        .collect::<Vec<_>>(),
-                    Severity::ALL.map(|s| s.code()).as_slice(),
-                )?,
-                "morphology" => label(
-                    &codes(&self.morphology, |m| m.code()),
-                    Morphology::ALL.map(|m| m.code()).as_slice(),
-                )?,
-                "inflammation" => label(
-                    &codes(&self.inflammation, |m| m.code()),
-                    Inflammation::ALL.map(|m| m.code()).as_slice(),
-                )?,
-                "iron_status" => label(
-                    &codes(&self.iron_status, |m| m.code()),
-                    IronStatus::ALL.map(|m| m.code()).as_slice(),
-                )?,
-                "classification" => label(
-                    &codes(&self.classification, |m| m.code()),
-                    Label::ALL.map(|m| m.code()).as_slice(),
-                )?,
-                "flags" => self.flags.series(&name),
-                "recommended_tests" => self.tests.series(&name),
-                "guidance" => self.guidance.series(&name),
-                "evidence" => self.evidence.series(&name),
-                "ruleset_version" => constant(&self.spec.ruleset_version, self.rows),
-                "ruleset_checksum" => constant(&self.spec.ruleset_checksum, self.rows),
-                "guidance_text" => self.guidance_text.series(&name),
-                _ if ty == ColumnType::Text => match pending_comparator.take() {
-                    Some(a) => Series::new("".into(), &self.comparators[a.index()]),
-                    None => {
-                        return Err(polars_err!(ComputeError: "unexpected output column {name}"))
-                    }
-                },
-                _ => {
-                    let Some(a) = analytes.next() else {
-                        return Err(polars_err!(ComputeError: "unexpected output column {name}"));
-                    };
-                    pending_comparator = Some(a);
-                    Series::new("".into(), &self.values[a.index()])
-                }
-            };
-            cols.push(series.with_name(name.as_str().into()).into());
+        let names = &self.spec.sources;
+        let source: StringChunked = self
+            .source
+            .iter()
+            .map(|i| names.get(*i as usize).map(String::as_str))
+            .collect();
+        let mut series: Vec<Series> = vec![
+            source.into_series(),
+            Series::new("".into(), &self.line),
+            self.patient_id.series(),
+            self.specimen_id.series(),
+            Int64Chunked::from_iter_options("".into(), self.collected_at.iter().copied())
+                .into_datetime(TimeUnit::Microseconds, None)
+                .into_series(),
+            Series::new("".into(), &self.sex),
+            Series::new("".into(), &self.age),
+            self.analyzer_id.series(),
+            self.site.series(),
+        ];
+        for a in 0..ANALYTE_COUNT {
+            series.push(Series::new("".into(), &self.values[a]));
+            series.push(Series::new("".into(), &self.comparators[a]));
         }
+        series.push(Series::new("".into(), &self.anemia));
+        series.push(Series::new("".into(), &self.threshold));
+        let severity: Vec<Option<&str>> =
+            self.severity.iter().map(|s| s.map(|s| s.code())).collect();
+        series.push(label(&severity, &Severity::ALL.map(|s| s.code()))?);
+        series.push(label(
+            &codes(&self.morphology, |m| m.code()),
+            &Morphology::ALL.map(|m| m.code()),
+        )?);
+        series.push(label(
+            &codes(&self.inflammation, |m| m.code()),
+            &Inflammation::ALL.map(|m| m.code()),
+        )?);
+        series.push(label(
+            &codes(&self.iron_status, |m| m.code()),
+            &IronStatus::ALL.map(|m| m.code()),
+        )?);
+        series.push(label(
+            &codes(&self.classification, |m| m.code()),
+            &Label::ALL.map(|m| m.code()),
+        )?);
+        series.push(self.flags.series());
+        series.push(self.tests.series());
+        series.push(self.guidance.series());
+        if self.spec.schema.evidence {
+            series.push(self.evidence.series());
+        }
+        series.push(constant(&self.spec.ruleset_version, self.rows));
+        series.push(constant(&self.spec.ruleset_checksum, self.rows));
+        if self.spec.schema.guidance_text {
+            series.push(self.guidance_text.series());
+        }
+        let schema = schema(self.spec.schema);
+        if schema.len() != series.len() {
+            return Err(
+                polars_err!(ComputeError: "{} result columns for a schema of {}", series.len(), schema.len()),
+            );
+        }
+        let cols = schema
+            .into_iter()
+            .zip(series)
+            .map(|((name, _), s)| s.with_name(name.as_str().into()).into())
+            .collect();
         DataFrame::new(self.rows, cols)
+    }
+
+    /// The cells of one row in column order (the order of [`schema`]), for the text formats.
+    fn cells<E>(
+        &self,
+        row: usize,
+        mut f: impl FnMut(OutCell<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        f(OutCell::Text(self.source_name(row)))?;
+        f(OutCell::Count(self.line[row]))?;
+        f(OutCell::Text(self.patient_id.get(row)))?;
+        f(OutCell::Text(self.specimen_id.get(row)))?;
+        f(OutCell::Time(self.collected_at[row]))?;
+        f(OutCell::Code(self.sex[row].unwrap_or("")))?;
+        f(OutCell::Number(self.age[row], VALUE_DECIMALS))?;
+        f(OutCell::Text(self.analyzer_id.get(row)))?;
+        f(OutCell::Text(self.site.get(row)))?;
+        for a in 0..ANALYTE_COUNT {
+            f(OutCell::Number(self.values[a][row], VALUE_DECIMALS))?;
+            f(OutCell::Code(self.comparators[a][row].unwrap_or("")))?;
+        }
+        f(OutCell::Bool(self.anemia[row]))?;
+        f(OutCell::Number(self.threshold[row], THRESHOLD_DECIMALS))?;
+        for code in self.labels(row) {
+            f(OutCell::Code(code))?;
+        }
+        for list in [&self.flags, &self.tests, &self.guidance] {
+            f(OutCell::Codes(list.get(row)))?;
+        }
+        if self.spec.schema.evidence {
+            f(OutCell::Lines(&self.evidence, row))?;
+        }
+        f(OutCell::Text(&self.spec.ruleset_version))?;
+        f(OutCell::Text(&self.spec.ruleset_checksum))?;
+        if self.spec.schema.guidance_text {
+            f(OutCell::Lines(&self.guidance_text, row))?;
+        }
+        Ok(())
     }
 
     /// Appends the rows as delimited text (no header), spreadsheet-safe.
     pub fn encode_delimited(&self, delimiter: u8, out: &mut Vec<u8>) {
         for row in 0..self.rows {
             let mut first = true;
-            let mut sep = |out: &mut Vec<u8>| {
+            let _ = self.cells(row, |cell| -> Result<(), std::convert::Infallible> {
                 if !first {
                     out.push(delimiter);
                 }
                 first = false;
-            };
-            let text = |s: &str, out: &mut Vec<u8>| csv_out::encode_cell(s, delimiter, out);
-            sep(out);
-            text(self.source_name(row), out);
-            sep(out);
-            push_display(self.line[row], out);
-            sep(out);
-            text(self.patient_id.get(row), out);
-            sep(out);
-            text(self.specimen_id.get(row), out);
-            sep(out);
-            if let Some(t) = self.collected_at[row] {
-                out.extend_from_slice(isotime::render_micros(t).as_bytes());
-            }
-            sep(out);
-            out.extend_from_slice(self.sex[row].unwrap_or("").as_bytes());
-            sep(out);
-            push_number(self.age[row], VALUE_DECIMALS, out);
-            sep(out);
-            text(self.analyzer_id.get(row), out);
-            sep(out);
-            text(self.site.get(row), out);
-            for a in 0..ANALYTE_COUNT {
-                sep(out);
-                push_number(self.values[a][row], VALUE_DECIMALS, out);
-                sep(out);
-                out.extend_from_slice(self.comparators[a][row].unwrap_or("").as_bytes());
-            }
-            sep(out);
-            if let Some(b) = self.anemia[row] {
-                out.extend_from_slice(if b { b"true" } else { b"false" });
-            }
-            sep(out);
-            push_number(self.threshold[row], THRESHOLD_DECIMALS, out);
-            for code in self.labels(row) {
-                sep(out);
-                out.extend_from_slice(code.as_bytes());
-            }
-            for list in [&self.flags, &self.tests, &self.guidance] {
-                sep(out);
-                join_codes(list.get(row), out);
-            }
-            if self.spec.schema.evidence {
-                sep(out);
-                join_lines(self.evidence.lines(row), delimiter, out);
-            }
-            sep(out);
-            text(&self.spec.ruleset_version, out);
-            sep(out);
-            text(&self.spec.ruleset_checksum, out);
-            if self.spec.schema.guidance_text {
-                sep(out);
-                join_lines(self.guidance_text.lines(row), delimiter, out);
-            }
+                match cell {
+                    OutCell::Text(s) => csv_out::encode_cell(s, delimiter, out),
+                    OutCell::Code(c) => out.extend_from_slice(c.as_bytes()),
+                    OutCell::Count(n) => push_display(n, out),
+                    OutCell::Time(t) => {
+                        if let Some(t) = t {
+                            out.extend_from_slice(isotime::render_micros(t).as_bytes());
+                        }
+                    }
+                    OutCell::Number(x, d) => push_number(x, d, out),
+                    OutCell::Bool(b) => {
+                        if let Some(b) = b {
+                            out.extend_from_slice(if b { b"true" } else { b"false" });
+                        }
+                    }
+                    OutCell::Codes(codes) => join_codes(codes, out),
+                    OutCell::Lines(lists, row) => join_lines(lists.lines(row), delimiter, out),
+                }
+                Ok(())
+            });
             out.push(b'\n');
         }
     }
@@ -451,69 +463,27 @@ impl ResultColumns {
         }
         for row in 0..self.rows {
             let mut key = keys.iter();
-            let mut k = |out: &mut Vec<u8>, _first: bool| -> io::Result<()> {
+            self.cells(row, |cell| -> io::Result<()> {
                 if let Some(k) = key.next() {
                     out.extend_from_slice(k);
                 }
+                match cell {
+                    OutCell::Text(s) | OutCell::Code(s) => json_opt_str(Some(s), out)?,
+                    OutCell::Count(n) => push_display(n, out),
+                    OutCell::Time(t) => {
+                        json_opt_str(t.map(isotime::render_micros).as_deref(), out)?
+                    }
+                    OutCell::Number(x, _) => json_number(x, out),
+                    OutCell::Bool(b) => out.extend_from_slice(match b {
+                        Some(true) => b"true",
+                        Some(false) => b"false",
+                        None => b"null",
+                    }),
+                    OutCell::Codes(codes) => json_array(codes.iter().copied(), out)?,
+                    OutCell::Lines(lists, row) => json_array(lists.lines(row), out)?,
+                }
                 Ok(())
-            };
-            k(out, true)?;
-            json_opt_str(Some(self.source_name(row)), out)?;
-            k(out, false)?;
-            push_display(self.line[row], out);
-            k(out, false)?;
-            json_opt_str(Some(self.patient_id.get(row)), out)?;
-            k(out, false)?;
-            json_opt_str(Some(self.specimen_id.get(row)), out)?;
-            k(out, false)?;
-            json_opt_str(
-                self.collected_at[row]
-                    .map(isotime::render_micros)
-                    .as_deref(),
-                out,
-            )?;
-            k(out, false)?;
-            json_opt_str(self.sex[row], out)?;
-            k(out, false)?;
-            json_number(self.age[row], out);
-            k(out, false)?;
-            json_opt_str(Some(self.analyzer_id.get(row)), out)?;
-            k(out, false)?;
-            json_opt_str(Some(self.site.get(row)), out)?;
-            for a in 0..ANALYTE_COUNT {
-                k(out, false)?;
-                json_number(self.values[a][row], out);
-                k(out, false)?;
-                json_opt_str(self.comparators[a][row], out)?;
-            }
-            k(out, false)?;
-            match self.anemia[row] {
-                Some(true) => out.extend_from_slice(b"true"),
-                Some(false) => out.extend_from_slice(b"false"),
-                None => out.extend_from_slice(b"null"),
-            }
-            k(out, false)?;
-            json_number(self.threshold[row], out);
-            for code in self.labels(row) {
-                k(out, false)?;
-                json_opt_str(Some(code), out)?;
-            }
-            for list in [&self.flags, &self.tests, &self.guidance] {
-                k(out, false)?;
-                json_array(list.get(row).iter().copied(), out)?;
-            }
-            if self.spec.schema.evidence {
-                k(out, false)?;
-                json_array(self.evidence.lines(row), out)?;
-            }
-            k(out, false)?;
-            json_opt_str(Some(&self.spec.ruleset_version), out)?;
-            k(out, false)?;
-            json_opt_str(Some(&self.spec.ruleset_checksum), out)?;
-            if self.spec.schema.guidance_text {
-                k(out, false)?;
-                json_array(self.guidance_text.lines(row), out)?;
-            }
+            })?;
             out.extend_from_slice(b"}\n");
         }
         Ok(())
