@@ -19,6 +19,11 @@ pub const TEXT_SEPARATOR: &str = " | ";
 pub const COMPARATOR_SUFFIX: &str = "_comparator";
 /// Version of the output schema, stated in the summary and the file metadata.
 pub const SCHEMA_VERSION: &str = "2026.2";
+/// Keys of the Parquet key-value and Arrow schema metadata of a result file.
+pub const META_ENGINE_VERSION: &str = "anemia_engine.version";
+pub const META_RULESET_VERSION: &str = "anemia_engine.ruleset_version";
+pub const META_RULESET_CHECKSUM: &str = "anemia_engine.ruleset_checksum";
+pub const META_SCHEMA_VERSION: &str = "anemia_engine.schema_version";
 
 /// The type of an output column, whatever the format (Parquet/Arrow types; CSV and NDJSON
 /// write the same values as text and JSON).

@@ -185,19 +185,19 @@ impl Finished {
 fn metadata(rs: &Ruleset) -> Vec<(String, String)> {
     vec![
         (
-            "anemia_engine.version".to_string(),
+            report::columns::META_ENGINE_VERSION.to_string(),
             env!("CARGO_PKG_VERSION").to_string(),
         ),
         (
-            "anemia_engine.ruleset_version".to_string(),
+            report::columns::META_RULESET_VERSION.to_string(),
             rs.version.clone(),
         ),
         (
-            "anemia_engine.ruleset_checksum".to_string(),
+            report::columns::META_RULESET_CHECKSUM.to_string(),
             rs.checksum.clone(),
         ),
         (
-            "anemia_engine.schema_version".to_string(),
+            report::columns::META_SCHEMA_VERSION.to_string(),
             report::columns::SCHEMA_VERSION.to_string(),
         ),
     ]

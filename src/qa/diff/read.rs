@@ -9,6 +9,7 @@ use std::path::Path;
 use super::model::{
     list, DiffError, DiffSide, PanelKey, COMPARED_COLUMNS, EVIDENCE_SEPARATOR, KEY_COLUMNS,
 };
+use crate::report::columns::META_RULESET_CHECKSUM as CHECKSUM_KEY;
 use crate::report::{neutralise, OutputFormat};
 
 /// One row of a result file, normalised for comparison.
@@ -259,9 +260,6 @@ fn json_text(column: &str, v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
-
-/// The metadata key of the ruleset checksum in Parquet and Arrow result files.
-const CHECKSUM_KEY: &str = "anemia_engine.ruleset_checksum";
 
 fn note_checksum(side: &mut DiffSide, checksum: &str) {
     if !side.ruleset_checksums.iter().any(|c| c == checksum) {
