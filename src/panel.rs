@@ -50,6 +50,9 @@ pub struct Panel {
     pub patient_id: String,
     pub specimen_id: String,
     pub collected_at: String,
+    /// `collected_at` read as an instant (None: blank or not ISO 8601), parsed once by
+    /// [`Panel::set_collected_at`] for the rules and the output.
+    pub collected: Option<crate::isotime::Timestamp>,
     /// Instrument and site as read (empty when absent), carried to the output and report.
     pub analyzer_id: String,
     pub site: String,
@@ -87,6 +90,7 @@ impl Panel {
             patient_id,
             specimen_id,
             collected_at: String::new(),
+            collected: None,
             analyzer_id: String::new(),
             site: String::new(),
             sex_raw: String::new(),
@@ -106,6 +110,12 @@ impl Panel {
             assembly_notes: Vec::new(),
             rows_used: 1,
         }
+    }
+
+    /// Sets the collection time as read, and the instant it names.
+    pub fn set_collected_at(&mut self, raw: &str) {
+        self.collected_at = raw.to_string();
+        self.collected = crate::isotime::iso_timestamp(raw);
     }
 
     pub fn cell(&self, a: Analyte) -> &Cell {

@@ -146,7 +146,7 @@ impl ContextSource {
         panel: &mut Panel,
         cell: impl Fn(&Column) -> Option<&'a str>,
     ) {
-        panel.collected_at = cell(&Column::CollectedAt).unwrap_or("").to_string();
+        panel.set_collected_at(cell(&Column::CollectedAt).unwrap_or(""));
         panel.analyzer_id = cell(&Column::AnalyzerId).unwrap_or("").to_string();
         panel.site = cell(&Column::Site).unwrap_or("").to_string();
         panel.sex_raw = cell(&Column::Sex).unwrap_or("").to_string();

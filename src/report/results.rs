@@ -244,8 +244,7 @@ impl ResultColumns {
         self.line.push(panel.line);
         self.patient_id.push(&panel.patient_id);
         self.specimen_id.push(&panel.specimen_id);
-        self.collected_at
-            .push(isotime::iso_timestamp(&panel.collected_at).map(|t| t.micros));
+        self.collected_at.push(panel.collected.map(|t| t.micros));
         self.sex.push(match panel.sex {
             Sex::Female => Some("F"),
             Sex::Male => Some("M"),
@@ -528,18 +527,9 @@ fn constant(value: &str, rows: usize) -> Series {
 }
 
 fn push_display(n: u64, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{n}");
 }
 
 fn push_number(x: Option<f64>, decimals: usize, out: &mut Vec<u8>) {

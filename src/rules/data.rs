@@ -144,7 +144,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
     }
     let collected = panel.collected_at.trim();
     if input.v2().is_some() && !collected.is_empty() {
-        match crate::isotime::iso_timestamp(collected) {
+        match panel.collected {
             None => {
                 trail.flag(Flag::CollectedAtUnreadable);
                 trail.note(
