@@ -12,8 +12,8 @@ use thiserror::Error;
 use clap::CommandFactory;
 
 use crate::cli::{
-    ClassifyArgs, Cli, Command, CompletionsArgs, DiffArgs, ExplainArgs, RangesAction, RulesArgs,
-    TextFormat,
+    ClassifyArgs, Cli, Command, CompletionsArgs, DiffArgs, ExplainArgs, MergeArgs, RangesAction,
+    RulesArgs, TextFormat,
 };
 use crate::error::{ConfigError, RunError};
 use crate::ingest::Input;
@@ -117,6 +117,7 @@ pub fn run(cli: Cli, messages: &dyn Messages) -> Result<ExitStatus, Error> {
         Command::Rules(args) => rules(&args),
         Command::Diff(args) => diff(&args),
         Command::Ranges { action } => ranges(action),
+        Command::Merge(args) => merge(&args, messages),
         Command::Completions(args) => completions(&args),
     }
 }
@@ -171,6 +172,26 @@ fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, 
     } else {
         ExitStatus::Ok
     })
+}
+
+fn merge(args: &MergeArgs, messages: &dyn Messages) -> Result<ExitStatus, Error> {
+    let merged =
+        crate::shard::merge::merge(&args.parts_dir, &args.output, std::env::args().collect())?;
+    if !args.quiet {
+        messages.report(&format!(
+            "merged {} parts\n{}",
+            merged.parts.len(),
+            merged.summary.to_text()
+        ));
+    }
+    if !merged.summary.ledger_balanced {
+        return Err(Error::Ledger {
+            read: merged.summary.rows_read,
+            classified: merged.summary.classified,
+            rejected: merged.summary.rejected,
+        });
+    }
+    Ok(ExitStatus::Ok)
 }
 
 fn explain(args: &ExplainArgs) -> Result<ExitStatus, Error> {

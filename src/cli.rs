@@ -67,6 +67,14 @@ Examples:
   anemia-engine diff old/results.csv new/results.parquet -o changes.csv
   anemia-engine diff old/results.ndjson new/results.ndjson --format json | jq .counts";
 
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  anemia-engine merge parts -o run/
+      parts/ holds part-0.json ... part-3.json, one per part, each written by
+      anemia-engine classify export.csv --partition K/4 \\
+          -o parts/part-K.parquet --summary parts/part-K.json
+  anemia-engine merge /shared/rerun-2026/parts -o /shared/rerun-2026 --quiet";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   anemia-engine completions bash > ~/.local/share/bash-completion/completions/anemia-engine
@@ -106,6 +114,9 @@ pub enum Command {
     /// Compare two result files panel by panel (CSV, Parquet or NDJSON, any mix).
     #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+    /// Check the part summaries of a `--partition K/N` run and write the run's summary.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
     /// Print a shell completion script on stdout.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -154,6 +165,19 @@ impl CompletionShell {
             CompletionShell::Powershell => clap_complete::Shell::PowerShell,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The directory holding every part's summary (`*.json`, written by classify
+    /// --partition K/N --summary).
+    pub parts_dir: PathBuf,
+    /// Directory for the run's summary (`summary.json`); created when missing.
+    #[arg(short = 'o', long = "output", value_name = "OUT_DIR")]
+    pub output: PathBuf,
+    /// No summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +243,11 @@ pub struct ClassifyArgs {
     /// column (bulk analytics).
     #[arg(long, value_enum, default_value_t = EvidenceArg::Full)]
     pub evidence: EvidenceArg,
+    /// Classify only the patients of part K of N (0-based): FNV-1a 64 of patient_id mod N,
+    /// rows without a patient_id in part 0. N runs with K = 0..N-1 cover the inputs exactly
+    /// once; `anemia-engine merge` checks the parts' summaries.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<crate::shard::Partition>,
     /// Rows per processing batch (memory bound; output does not depend on it).
     #[arg(long, default_value_t = DEFAULT_BATCH_ROWS, hide = true)]
     pub batch_rows: usize,
@@ -396,6 +425,7 @@ impl ClassifyArgs {
             command_line: std::env::args().collect(),
             batch_rows: self.batch_rows.max(1),
             ingest,
+            partition: self.partition,
             progress: if self.quiet {
                 Progress::Quiet
             } else if self.progress {

@@ -28,4 +28,5 @@ pub mod report;
 pub mod rules;
 pub mod ruleset;
 pub mod run;
+pub mod shard;
 pub mod vocab;

@@ -61,6 +61,9 @@ pub struct Reject {
     pub message: String,
     /// The fields as read, re-joined with the file's delimiter.
     pub raw: String,
+    /// The row's patient id, when it had a readable one (the `--partition` key; never
+    /// printed in a message).
+    pub patient_id: Option<String>,
 }
 
 /// A result (long layout) that no panel used: counted in the ledger, by analyte.
@@ -69,6 +72,8 @@ pub struct NotAttached {
     pub input: usize,
     pub line: u64,
     pub analyte: crate::analyte::Analyte,
+    /// The result's patient (the `--partition` key).
+    pub patient_id: Option<String>,
 }
 
 /// What became of one data row.

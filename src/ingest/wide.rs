@@ -179,6 +179,11 @@ impl WideRows {
             reason,
             message,
             raw: fields.join(&delim),
+            patient_id: self
+                .field(fields, &Column::PatientId)
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_string),
         })
     }
 

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ingest::RejectReason;
 use crate::vocab::{Flag, Label};
 
 /// Row counts of one input.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct InputSummary {
     pub name: String,
     pub size_bytes: Option<u64>,
@@ -26,18 +26,20 @@ pub struct InputSummary {
     pub rows_used: u64,
     /// Long layout: results no panel used.
     pub not_attached: u64,
+    /// `--partition K/N`: rows (wide) or results (long) of patients in the other parts.
+    pub other_partitions: u64,
     /// Lines that repeated the header: not data, not in `rows_read`.
     pub header_repeats: u64,
     pub ignored_columns: Vec<IgnoredColumn>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct IgnoredColumn {
     pub column: String,
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RulesetSummary {
     pub version: String,
     pub effective_date: String,
@@ -46,7 +48,7 @@ pub struct RulesetSummary {
 }
 
 /// Everything a morning reader needs to trust a run.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// Version of the output schema (interface.md, "Output").
     pub schema_version: String,
@@ -62,9 +64,16 @@ pub struct Summary {
     pub rejected: u64,
     pub rows_used: u64,
     pub not_attached: u64,
-    /// rows_read == rows_used + rejected + not_attached, for the run and for every input
-    /// (for wide inputs rows_used == classified, so rows_read == classified + rejected).
+    /// `--partition K/N`: rows of patients that belong to the other parts (they are
+    /// classified by those parts' runs; `merge` checks that every row is counted once).
+    pub other_partitions: u64,
+    /// rows_read == rows_used + rejected + not_attached + other_partitions, for the run and
+    /// for every input (for wide inputs rows_used == classified, so rows_read == classified +
+    /// rejected in an unpartitioned run).
     pub ledger_balanced: bool,
+    /// The part of a `--partition K/N` run, and how rows were assigned to parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::shard::PartitionSummary>,
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Long layout: "results not attached to any panel", by analyte.
     pub not_attached_by_analyte: BTreeMap<String, u64>,
@@ -103,7 +112,9 @@ impl Summary {
             rejected: 0,
             rows_used: 0,
             not_attached: 0,
+            other_partitions: 0,
             ledger_balanced: true,
+            partition: None,
             rejected_by_reason: BTreeMap::new(),
             not_attached_by_analyte: BTreeMap::new(),
             classification_counts: Label::ALL
@@ -147,6 +158,16 @@ impl Summary {
             .or_default() += 1;
     }
 
+    /// Rows (or results) of another part's patients, read and left to that part.
+    pub fn count_other_partition(&mut self, input: usize, rows: u64) {
+        self.other_partitions += rows;
+        self.rows_read += rows;
+        if let Some(i) = self.inputs.get_mut(input) {
+            i.other_partitions += rows;
+            i.rows_read += rows;
+        }
+    }
+
     pub fn count_classified(
         &mut self,
         input: usize,
@@ -177,17 +198,24 @@ impl Summary {
 
     /// Recomputes the ledger check.
     pub fn close_ledger(&mut self) {
-        self.ledger_balanced = self.rows_read == self.rows_used + self.rejected + self.not_attached
-            && self
-                .inputs
-                .iter()
-                .all(|i| i.rows_read == i.rows_used + i.rejected + i.not_attached)
+        self.ledger_balanced = self.rows_read
+            == self.rows_used + self.rejected + self.not_attached + self.other_partitions
+            && self.inputs.iter().all(|i| {
+                i.rows_read == i.rows_used + i.rejected + i.not_attached + i.other_partitions
+            })
             && self.inputs.iter().map(|i| i.rows_read).sum::<u64>() == self.rows_read;
     }
 
     /// Human-readable summary for stderr.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
+        let others = |n: u64| {
+            if self.partition.is_some() {
+                format!(" + {n} of other parts")
+            } else {
+                String::new()
+            }
+        };
         s.push_str(&format!(
             "anemia-engine {} with ruleset {} ({}, {})\n",
             self.engine_version, self.ruleset.version, self.ruleset.origin, self.ruleset.checksum
@@ -196,13 +224,13 @@ impl Summary {
             let size = i.size_bytes.map_or("?".to_string(), |b| b.to_string());
             if i.layout == "long" {
                 s.push_str(&format!(
-                    "input {} (long layout, delimiter {}, {size} bytes): {} results read = {} used in {} panels + {} rejected + {} not attached to any panel\n",
-                    i.name, i.delimiter, i.rows_read, i.rows_used, i.classified, i.rejected, i.not_attached
+                    "input {} (long layout, delimiter {}, {size} bytes): {} results read = {} used in {} panels + {} rejected + {} not attached to any panel{}\n",
+                    i.name, i.delimiter, i.rows_read, i.rows_used, i.classified, i.rejected, i.not_attached, others(i.other_partitions)
                 ));
             } else {
                 s.push_str(&format!(
-                    "input {} (wide layout, delimiter {}, {size} bytes): {} rows read = {} classified + {} rejected\n",
-                    i.name, i.delimiter, i.rows_read, i.classified, i.rejected
+                    "input {} (wide layout, delimiter {}, {size} bytes): {} rows read = {} classified + {} rejected{}\n",
+                    i.name, i.delimiter, i.rows_read, i.classified, i.rejected, others(i.other_partitions)
                 ));
             }
             for c in &i.ignored_columns {
@@ -222,17 +250,26 @@ impl Summary {
         };
         if self.not_attached == 0 && self.rows_used == self.classified {
             s.push_str(&format!(
-                "rows read {} = classified {} + rejected {}{balance}\n",
-                self.rows_read, self.classified, self.rejected
+                "rows read {} = classified {} + rejected {}{}{balance}\n",
+                self.rows_read,
+                self.classified,
+                self.rejected,
+                others(self.other_partitions)
             ));
         } else {
             s.push_str(&format!(
-                "rows read {} = used {} (in {} classified panels) + rejected {} + not attached {}{balance}\n",
-                self.rows_read, self.rows_used, self.classified, self.rejected, self.not_attached
+                "rows read {} = used {} (in {} classified panels) + rejected {} + not attached {}{}{balance}\n",
+                self.rows_read, self.rows_used, self.classified, self.rejected, self.not_attached, others(self.other_partitions)
             ));
             for (a, n) in &self.not_attached_by_analyte {
                 s.push_str(&format!("  results not attached to any panel, {a}: {n}\n"));
             }
+        }
+        if let Some(p) = &self.partition {
+            s.push_str(&format!(
+                "  partition {}/{}: {} of the rows read belong to the other parts' patients ({})\n",
+                p.index, p.count, self.other_partitions, p.hash
+            ));
         }
         for (r, n) in &self.rejected_by_reason {
             s.push_str(&format!("  rejected {r}: {n}\n"));

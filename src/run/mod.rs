@@ -55,6 +55,8 @@ pub struct ClassifyOptions {
     pub batch_rows: usize,
     pub progress: Progress,
     pub ingest: IngestOptions,
+    /// `--partition K/N`: classify only the rows of the patients in part K.
+    pub partition: Option<crate::shard::Partition>,
 }
 
 impl ClassifyOptions {
@@ -100,6 +102,7 @@ pub fn classify(
     let mut summary = new_summary(rs, &opts.inputs, &readers);
     summary.command_line = opts.command_line.clone();
     summary.started_at = started_at;
+    summary.partition = opts.partition.map(Into::into);
     let spec = ResultsSpec {
         schema: opts
             .format
@@ -119,7 +122,10 @@ pub fn classify(
         scope.spawn(|| batches::read_all(&mut readers, batch_rows, rs, tx));
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for message in rx {
-            let batch = message?;
+            let mut batch = message?;
+            if let Some(part) = opts.partition {
+                keep_partition(&mut batch, part, &mut summary);
+            }
             let parts =
                 batches::process_batch(&batch, rs, outputs.spec(), outputs.encoder(), threads)
                     .map_err(|e| outputs.row_error(e))?;
@@ -145,6 +151,28 @@ pub fn classify(
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     finished.commit(&summary)?;
     Ok(summary)
+}
+
+/// Leaves in `batch` the rows of part `part`'s patients; the others are counted in the
+/// ledger as rows of other parts.
+fn keep_partition(
+    batch: &mut Vec<crate::ingest::RowOutcome>,
+    part: crate::shard::Partition,
+    summary: &mut Summary,
+) {
+    use crate::ingest::RowOutcome;
+    batch.retain(|outcome| {
+        if part.keeps(outcome) {
+            return true;
+        }
+        let (input, rows) = match outcome {
+            RowOutcome::Panel(p) => (p.input, p.rows_used),
+            RowOutcome::Reject(r) => (r.input, 1),
+            RowOutcome::NotAttached(n) => (n.input, 1),
+        };
+        summary.count_other_partition(input, rows);
+        false
+    });
 }
 
 /// Writes one evaluated row outcome where it belongs and counts it in the ledger.

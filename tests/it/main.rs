@@ -23,4 +23,5 @@ mod rules_cmd;
 mod rules_families;
 mod ruleset;
 mod scale;
+mod shard;
 mod typed_data;

@@ -263,7 +263,13 @@ impl LongReader {
             })?;
             out.push((
                 i,
-                self.reject_raw(l.line, raw, RejectReason::Superseded, msg),
+                self.reject_raw(
+                    l.line,
+                    raw,
+                    RejectReason::Superseded,
+                    msg,
+                    Some(store.patients.get(l.patient).to_string()),
+                ),
             ));
         }
         out.sort_unstable_by_key(|(i, _)| *i);
@@ -575,6 +581,7 @@ impl Emitter {
                         input: self.input,
                         line: r.line,
                         analyte: r.analyte(),
+                        patient_id: Some(self.store.patients.get(r.patient).to_string()),
                     }));
                 }
             }

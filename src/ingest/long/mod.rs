@@ -263,16 +263,29 @@ impl LongReader {
         message: String,
     ) -> Reject {
         let raw = fields.join(&char::from(self.delimiter).to_string());
-        self.reject_raw(line, raw, reason, message)
+        let patient = self
+            .ctx(fields, &Column::PatientId)
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_string);
+        self.reject_raw(line, raw, reason, message, patient)
     }
 
-    fn reject_raw(&self, line: u64, raw: String, reason: RejectReason, message: String) -> Reject {
+    fn reject_raw(
+        &self,
+        line: u64,
+        raw: String,
+        reason: RejectReason,
+        message: String,
+        patient_id: Option<String>,
+    ) -> Reject {
         Reject {
             input: self.input_index,
             line,
             reason,
             message: format!("{} line {line}: {message}", self.name),
             raw,
+            patient_id,
         }
     }
 
