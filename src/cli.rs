@@ -27,6 +27,8 @@ Examples:
   anemia-engine classify exports/ -o results.parquet --rejects rejects.csv --strict
   anemia-engine classify export.csv.gz --mapping lab.toml -o results.ndjson
   anemia-engine classify lis_export.csv --layout long --panel-window-days 3 -o results.csv
+  anemia-engine classify Observation.ndjson Patient.ndjson -o results.csv
+  anemia-engine classify oru_results.hl7 --mapping lab.toml -o results.csv
   anemia-engine classify export_semicolon.csv --decimal comma -o results.csv
   zcat export.csv.gz | anemia-engine classify - -o results.csv --summary - | jq .rejected
   anemia-engine classify export.csv --ruleset reference-ranges/2026.2 \\
@@ -113,12 +115,17 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Layout {
-    /// Long when the header has `test_code` and `value`, else wide.
+    /// By content: FHIR or HL7 v2 by the first bytes; long when the header has `test_code`
+    /// and `value`, else wide.
     Auto,
     /// One row per specimen or panel.
     Wide,
     /// One row per result, as LIS systems export.
     Long,
+    /// FHIR R4 NDJSON: Observation (and Patient) resources, or a Bundle per line.
+    Fhir,
+    /// HL7 v2 ORU^R01 messages (plain segments or MLLP framing).
+    Hl7,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -420,6 +427,8 @@ fn ingest_options(
             Layout::Auto => ingest::Layout::Auto,
             Layout::Wide => ingest::Layout::Wide,
             Layout::Long => ingest::Layout::Long,
+            Layout::Fhir => ingest::Layout::Fhir,
+            Layout::Hl7 => ingest::Layout::Hl7,
         },
         mapping: match mapping {
             Some(path) => Some(Mapping::load(path, rs)?),
