@@ -426,7 +426,7 @@ fn read_message(
         return Err("has no MSH segment".into());
     }
     let texts = texts(lines)?;
-    let seps = Separators::of_msh(&texts[0])?;
+    let seps = Separators::of_msh(&texts[0]).map_err(|e| format!("is malformed: {e}"))?;
     let segs: Vec<Seg> = texts.iter().map(|t| Seg { text: t, seps }).collect();
     for (s, l) in segs.iter().zip(lines) {
         let b = s.text.as_bytes();
@@ -542,7 +542,7 @@ fn observation(
     fields[row::UNIT].push_str(&unit);
     let status = obx.comp(11, 1).to_ascii_uppercase();
     match status.as_str() {
-        "C" => fields[row::STATUS].push_str("C"),
+        "C" => fields[row::STATUS].push('C'),
         "D" => return pending(fields, PendingKind::Withdrawal("OBX-11 D (deleted)")),
         "W" => {
             return pending(
