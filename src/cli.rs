@@ -446,9 +446,9 @@ fn ingest_options(
 
 /// Expands directories into their export files (sorted), checks files exist.
 /// File names a directory walk picks up as exports.
-const EXPORT_SUFFIXES: [&str; 10] = [
+const EXPORT_SUFFIXES: [&str; 12] = [
     ".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".parquet", ".arrow", ".ipc",
-    ".feather",
+    ".feather", ".hl7", ".hl7.gz",
 ];
 
 /// Files first, then directories walked recursively (hive-style `key=value/` folders
@@ -469,13 +469,17 @@ fn expand_inputs(args: &[String], own: &[PathBuf]) -> Result<Vec<Input>, ConfigE
                 walk(p, &mut files)?;
                 files.retain(|f| {
                     let n = f.to_string_lossy().to_ascii_lowercase();
-                    let export = EXPORT_SUFFIXES.iter().any(|ext| n.ends_with(ext))
+                    // An NDJSON file is a FHIR export only by its content (result files of
+                    // earlier runs are NDJSON too).
+                    let fhir = (n.ends_with(".ndjson") || n.ends_with(".ndjson.gz"))
+                        && ingest::is_fhir_file(f);
+                    let export = (EXPORT_SUFFIXES.iter().any(|ext| n.ends_with(ext)) || fhir)
                         && !n.ends_with(".rejects.csv");
                     export && !std::fs::canonicalize(f).is_ok_and(|c| own.contains(&c))
                 });
                 if files.is_empty() {
                     return Err(ConfigError::Usage(format!(
-                        "directory {} holds no exports (.csv, .tsv, .txt, optionally .gz; .parquet, .arrow, .ipc)",
+                        "directory {} holds no exports (.csv, .tsv, .txt, .hl7, optionally .gz; .parquet, .arrow, .ipc; FHIR .ndjson)",
                         p.display()
                     )));
                 }

@@ -204,18 +204,19 @@ impl FhirReader {
         buffered: Box<dyn std::io::BufRead + Send>,
     ) -> Result<FhirReader, RunError> {
         let name = input.name();
-        let (source, bytes) = match input {
+        let (source, own) = match input {
             Input::Stdin => {
                 let bytes = read_all(&name, buffered)?;
-                (Source::Bytes(bytes.clone()), bytes)
+                let own = scan_patients(&bytes);
+                (Source::Bytes(bytes), own)
             }
             Input::File(p) => {
+                // Read here for the Patients only; the Observations on the first batch.
                 drop(buffered);
-                let bytes = read_all(&name, Input::File(p.clone()).open()?)?;
-                (Source::File(p.clone()), bytes)
+                let own = scan_patients(&read_all(&name, Input::File(p.clone()).open()?)?);
+                (Source::File(p.clone()), own)
             }
         };
-        let own = scan_patients(&bytes);
         Ok(FhirReader {
             long: LongReader::for_rows(index, name, opts.mapping.as_ref(), opts.panel_window_days)?,
             source: Some(source),

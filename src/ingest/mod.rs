@@ -232,6 +232,19 @@ pub fn share_patients(readers: &mut [InputReader]) {
     }
 }
 
+/// Whether a file (gzip or not) holds FHIR NDJSON, by its first bytes.
+pub fn is_fhir_file(path: &std::path::Path) -> bool {
+    Input::File(path.to_path_buf())
+        .open()
+        .ok()
+        .and_then(|mut r| {
+            r.fill_buf()
+                .ok()
+                .map(|h| sniff_interchange(h) == Some(Layout::Fhir))
+        })
+        .unwrap_or(false)
+}
+
 /// FHIR NDJSON or HL7 v2, by the first non-blank bytes: `{` then `"resourceType"` on the
 /// first line; `MSH`, `FHS` or `BHS` then a field separator, or the MLLP start byte 0x0B.
 fn sniff_interchange(head: &[u8]) -> Option<Layout> {

@@ -397,3 +397,36 @@ fn byte_entries_read_every_unit_once_and_survive_garbage() {
         }
     }
 }
+
+#[test]
+fn a_directory_walk_picks_up_fhir_ndjson_by_content_and_hl7_by_extension() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).expect("mkdir");
+    for f in ["observations.ndjson", "patients.ndjson", "oru_mllp.hl7"] {
+        std::fs::copy(interop(f), exports.join(f)).expect("copy");
+    }
+    // Results of an earlier run are NDJSON too, but not FHIR: not an input.
+    std::fs::write(exports.join("results.ndjson"), "{\"patient_id\":\"p1\"}\n").expect("write");
+    let r = run(&[&exports], &[]);
+    let names: Vec<String> = r.summary["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            i["name"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["observations.ndjson", "oru_mllp.hl7", "patients.ndjson"]
+    );
+    assert_eq!(r.rows[&key("p1", "s1")]["sex"], "F");
+    assert_eq!(r.rows[&key("MRN400", "S400")]["hb_g_dl"], "11.90");
+}

@@ -287,10 +287,10 @@ impl LongReader {
                         k.line
                     )
                 }
+                // Identifiers stay out of messages; the line names the withdrawal.
                 Cause::Withdrawn(line) => format!(
-                    "{} for specimen {} withdrawn by line {line}; the result was not used",
-                    l.analyte(),
-                    store.specimens.get(l.specimen),
+                    "{} withdrawn by line {line}; the result was not used",
+                    l.analyte()
                 ),
             };
             let start = if lose == 0 {
