@@ -430,3 +430,49 @@ fn a_directory_walk_picks_up_fhir_ndjson_by_content_and_hl7_by_extension() {
     assert_eq!(r.rows[&key("p1", "s1")]["sex"], "F");
     assert_eq!(r.rows[&key("MRN400", "S400")]["hb_g_dl"], "11.90");
 }
+
+#[test]
+fn hl7_and_fhir_on_stdin_are_detected_and_balance() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    for file in ["oru_r01.hl7", "observations.ndjson"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let summary = dir.path().join("summary.json");
+        let out = dir.path().join("out.csv");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_anemia-engine"))
+            .args([
+                "classify",
+                "-",
+                "-o",
+                s(&out),
+                "--summary",
+                s(&summary),
+                "--quiet",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let bytes = std::fs::read(interop(file)).expect("fixture");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&bytes)
+            .expect("write");
+        let o = child.wait_with_output().expect("wait");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary"))
+                .expect("json");
+        let layout = if file.ends_with(".hl7") {
+            "hl7"
+        } else {
+            "fhir"
+        };
+        assert_eq!(v["inputs"][0]["layout"], layout);
+        assert_eq!(v["ledger_balanced"], true);
+        assert_eq!(v["rows_read"], if layout == "hl7" { 12 } else { 14 });
+    }
+}
