@@ -476,3 +476,59 @@ fn hl7_and_fhir_on_stdin_are_detected_and_balance() {
         assert_eq!(v["rows_read"], if layout == "hl7" { 12 } else { 14 });
     }
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fixture bytes with some bytes replaced by separators, escapes, frame bytes, quotes or
+    /// anything, and the end cut somewhere.
+    fn mutated(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        let len = base.len();
+        let specials: Vec<u8> = b"|^~\\&\r\n\x0b\x1c{}[]\":,\xff\xc3".to_vec();
+        (
+            proptest::collection::vec(
+                (
+                    0..len,
+                    prop::sample::select(specials),
+                    any::<u8>(),
+                    any::<bool>(),
+                ),
+                0..12,
+            ),
+            0..=len,
+        )
+            .prop_map(move |(edits, cut)| {
+                let mut b = base.clone();
+                for (at, special, byte, use_special) in edits {
+                    b[at] = if use_special { special } else { byte };
+                }
+                b.truncate(cut.max(1));
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_hl7_never_fails_and_every_unit_is_accounted_for(
+            bytes in mutated(std::fs::read(interop("oru_r01.hl7")).expect("fixture"))
+        ) {
+            let rs = Ruleset::embedded().expect("ruleset");
+            let read = anemia_engine::ingest::hl7::read_hl7_bytes(&bytes, &rs, &IngestOptions::default());
+            let read = read.expect("no error");
+            // A panel uses at least one result; every reject and unattached result is one.
+            prop_assert!(read.outcomes.iter().all(|o| !matches!(o, RowOutcome::Panel(p) if p.rows_used == 0)));
+        }
+
+        #[test]
+        fn mutated_fhir_never_fails(
+            bytes in mutated(std::fs::read(interop("observations.ndjson")).expect("fixture"))
+        ) {
+            let rs = Ruleset::embedded().expect("ruleset");
+            let read = anemia_engine::ingest::fhir::read_fhir_bytes(&bytes, &rs, &IngestOptions::default());
+            prop_assert!(read.is_ok());
+        }
+    }
+}
