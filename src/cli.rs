@@ -27,6 +27,8 @@ Examples:
   anemia-engine classify exports/ -o results.parquet --rejects rejects.csv --strict
   anemia-engine classify export.csv.gz --mapping lab.toml -o results.ndjson
   anemia-engine classify lis_export.csv --layout long --panel-window-days 3 -o results.csv
+  anemia-engine classify Observation.ndjson Patient.ndjson -o results.csv
+  anemia-engine classify oru_results.hl7 --mapping lab.toml -o results.csv
   anemia-engine classify export_semicolon.csv --decimal comma -o results.csv
   zcat export.csv.gz | anemia-engine classify - -o results.csv --summary - | jq .rejected
   anemia-engine classify export.csv --ruleset reference-ranges/2026.2 \\
@@ -124,12 +126,17 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Layout {
-    /// Long when the header has `test_code` and `value`, else wide.
+    /// By content: FHIR or HL7 v2 by the first bytes; long when the header has `test_code`
+    /// and `value`, else wide.
     Auto,
     /// One row per specimen or panel.
     Wide,
     /// One row per result, as LIS systems export.
     Long,
+    /// FHIR R4 NDJSON: Observation (and Patient) resources, or a Bundle per line.
+    Fhir,
+    /// HL7 v2 ORU^R01 messages (plain segments or MLLP framing).
+    Hl7,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -450,6 +457,8 @@ fn ingest_options(
             Layout::Auto => ingest::Layout::Auto,
             Layout::Wide => ingest::Layout::Wide,
             Layout::Long => ingest::Layout::Long,
+            Layout::Fhir => ingest::Layout::Fhir,
+            Layout::Hl7 => ingest::Layout::Hl7,
         },
         mapping: match mapping {
             Some(path) => Some(Mapping::load(path, rs)?),
@@ -467,9 +476,9 @@ fn ingest_options(
 
 /// Expands directories into their export files (sorted), checks files exist.
 /// File names a directory walk picks up as exports.
-const EXPORT_SUFFIXES: [&str; 10] = [
+const EXPORT_SUFFIXES: [&str; 12] = [
     ".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".parquet", ".arrow", ".ipc",
-    ".feather",
+    ".feather", ".hl7", ".hl7.gz",
 ];
 
 /// Files first, then directories walked recursively (hive-style `key=value/` folders
@@ -490,13 +499,17 @@ fn expand_inputs(args: &[String], own: &[PathBuf]) -> Result<Vec<Input>, ConfigE
                 walk(p, &mut files)?;
                 files.retain(|f| {
                     let n = f.to_string_lossy().to_ascii_lowercase();
-                    let export = EXPORT_SUFFIXES.iter().any(|ext| n.ends_with(ext))
+                    // An NDJSON file is a FHIR export only by its content (result files of
+                    // earlier runs are NDJSON too).
+                    let fhir = (n.ends_with(".ndjson") || n.ends_with(".ndjson.gz"))
+                        && ingest::is_fhir_file(f);
+                    let export = (EXPORT_SUFFIXES.iter().any(|ext| n.ends_with(ext)) || fhir)
                         && !n.ends_with(".rejects.csv");
                     export && !std::fs::canonicalize(f).is_ok_and(|c| own.contains(&c))
                 });
                 if files.is_empty() {
                     return Err(ConfigError::Usage(format!(
-                        "directory {} holds no exports (.csv, .tsv, .txt, optionally .gz; .parquet, .arrow, .ipc)",
+                        "directory {} holds no exports (.csv, .tsv, .txt, .hl7, optionally .gz; .parquet, .arrow, .ipc; FHIR .ndjson)",
                         p.display()
                     )));
                 }

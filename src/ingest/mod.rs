@@ -3,7 +3,9 @@
 
 pub mod columnar;
 pub mod context;
+pub mod fhir;
 mod header;
+pub mod hl7;
 pub(crate) mod lines;
 pub mod long;
 pub mod mapping;
@@ -36,6 +38,7 @@ pub enum RejectReason {
     UnknownUnit,
     UnknownTestCode,
     Superseded,
+    MalformedMessage,
 }
 
 impl RejectReason {
@@ -48,6 +51,7 @@ impl RejectReason {
             RejectReason::UnknownUnit => "unknown_unit",
             RejectReason::UnknownTestCode => "unknown_test_code",
             RejectReason::Superseded => "superseded",
+            RejectReason::MalformedMessage => "malformed_message",
         }
     }
 }
@@ -178,6 +182,96 @@ pub enum Layout {
     Auto,
     Wide,
     Long,
+    /// FHIR R4 NDJSON (`Observation`, `Patient`, `Bundle` resources).
+    Fhir,
+    /// HL7 v2 ORU^R01 messages.
+    Hl7,
+}
+
+/// What the FHIR and HL7 v2 readers count besides their results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InterchangeCounts {
+    /// FHIR `Patient` resources read (not results: outside the ledger).
+    pub patients_read: u64,
+    /// Preliminary results (FHIR status `preliminary`, HL7 OBX-11 `P`), used and counted.
+    pub preliminary: u64,
+    /// Resources of other types (FHIR) or messages without results (HL7): not results.
+    pub other: u64,
+}
+
+/// The outcomes of an input read from bytes in memory ([`fhir::read_fhir_bytes`],
+/// [`hl7::read_hl7_bytes`]).
+#[derive(Debug)]
+pub struct BytesRead {
+    pub outcomes: Vec<RowOutcome>,
+    pub counts: InterchangeCounts,
+}
+
+impl BytesRead {
+    /// Results read: used in panels + rejected + not attached (the ledger's left side).
+    pub fn results_read(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .map(|o| match o {
+                RowOutcome::Panel(p) => p.rows_used,
+                RowOutcome::Reject(_) | RowOutcome::NotAttached(_) => 1,
+            })
+            .sum()
+    }
+}
+
+/// FHIR inputs share their `Patient` resources: an Observation's patient may be in another
+/// file of the run.
+pub fn share_patients(readers: &mut [InputReader]) {
+    let mut all = fhir::Patients::default();
+    for r in readers.iter() {
+        if let InputReader::Fhir(f) = r {
+            all.extend_from(f.own_patients());
+        }
+    }
+    let all = Arc::new(all);
+    for r in readers.iter_mut() {
+        if let InputReader::Fhir(f) = r {
+            f.set_patients(all.clone());
+        }
+    }
+}
+
+/// Whether a file (gzip or not) holds FHIR NDJSON, by its first bytes.
+pub fn is_fhir_file(path: &std::path::Path) -> bool {
+    Input::File(path.to_path_buf())
+        .open()
+        .ok()
+        .and_then(|mut r| {
+            r.fill_buf()
+                .ok()
+                .map(|h| sniff_interchange(h) == Some(Layout::Fhir))
+        })
+        .unwrap_or(false)
+}
+
+/// FHIR NDJSON or HL7 v2, by the first non-blank bytes: `{` then `"resourceType"` on the
+/// first line; `MSH`, `FHS` or `BHS` then a field separator, or the MLLP start byte 0x0B.
+fn sniff_interchange(head: &[u8]) -> Option<Layout> {
+    let head = head.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = &head[start..];
+    if head.first() == Some(&0x0b) {
+        return Some(Layout::Hl7);
+    }
+    if head.len() > 3
+        && [&b"MSH"[..], b"FHS", b"BHS"].contains(&&head[..3])
+        && head[3].is_ascii_punctuation()
+    {
+        return Some(Layout::Hl7);
+    }
+    if head.first() == Some(&b'{') {
+        let first_line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+        if memchr::memmem::find(first_line, b"\"resourceType\"").is_some() {
+            return Some(Layout::Fhir);
+        }
+    }
+    None
 }
 
 /// Ingest settings shared by every input of a run.
@@ -208,6 +302,8 @@ pub enum InputReader {
     Wide(Box<WideReader>),
     Long(Box<LongReader>),
     Columnar(Box<columnar::ColumnarReader>),
+    Fhir(Box<fhir::FhirReader>),
+    Hl7(Box<hl7::Hl7Reader>),
 }
 
 impl InputReader {
@@ -254,13 +350,36 @@ impl InputReader {
                 )));
             }
         }
+        let interchange = match opts.layout {
+            Layout::Fhir | Layout::Hl7 => Some(opts.layout),
+            Layout::Auto => {
+                let head = buffered
+                    .fill_buf()
+                    .map_err(|e| RunError::io(format!("cannot read {name}"), e))?;
+                sniff_interchange(head)
+            }
+            Layout::Wide | Layout::Long => None,
+        };
+        match interchange {
+            Some(Layout::Fhir) => {
+                return Ok(InputReader::Fhir(Box::new(fhir::FhirReader::open(
+                    index, input, opts, buffered,
+                )?)))
+            }
+            Some(_) => {
+                return Ok(InputReader::Hl7(Box::new(hl7::Hl7Reader::open(
+                    index, input, opts, buffered,
+                )?)))
+            }
+            None => {}
+        }
         let header_line = read_header_line(&name, buffered.as_mut())?;
         let delimiter = detect_delimiter(&header_line);
         let names = header_names(&name, &header_line, delimiter)?;
         let long = match opts.layout {
             Layout::Auto => long::is_long_header(&names),
-            Layout::Wide => false,
             Layout::Long => true,
+            Layout::Wide | Layout::Fhir | Layout::Hl7 => false,
         };
         if long {
             let opened = OpenedInput {
@@ -300,6 +419,8 @@ impl InputReader {
             InputReader::Wide(r) => r.next_batch(max, rs, out),
             InputReader::Long(r) => r.next_batch(max, rs, out),
             InputReader::Columnar(r) => r.next_batch(max, rs, out),
+            InputReader::Fhir(r) => r.next_batch(max, rs, out),
+            InputReader::Hl7(r) => r.next_batch(max, rs, out),
         }
     }
 
@@ -308,7 +429,17 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => r.header_repeats,
             InputReader::Long(r) => r.header_repeats,
-            InputReader::Columnar(_) => 0,
+            InputReader::Columnar(_) | InputReader::Fhir(_) | InputReader::Hl7(_) => 0,
+        }
+    }
+
+    /// FHIR and HL7 v2: patients, preliminary results and other resources counted (known
+    /// once the input is read).
+    pub fn interchange_counts(&self) -> Option<InterchangeCounts> {
+        match self {
+            InputReader::Fhir(r) => Some(r.counts),
+            InputReader::Hl7(r) => Some(r.counts),
+            _ => None,
         }
     }
 
@@ -317,6 +448,8 @@ impl InputReader {
             InputReader::Wide(_) => "wide",
             InputReader::Long(_) => "long",
             InputReader::Columnar(_) => "wide",
+            InputReader::Fhir(_) => "fhir",
+            InputReader::Hl7(_) => "hl7",
         }
     }
 
@@ -324,7 +457,7 @@ impl InputReader {
         match self {
             InputReader::Wide(r) => r.delimiter,
             InputReader::Long(r) => r.delimiter,
-            InputReader::Columnar(_) => 0,
+            InputReader::Columnar(_) | InputReader::Fhir(_) | InputReader::Hl7(_) => 0,
         }
     }
 
@@ -334,13 +467,16 @@ impl InputReader {
             InputReader::Wide(r) => &r.header.ignored,
             InputReader::Long(r) => &r.ignored,
             InputReader::Columnar(r) => &r.header().ignored,
+            InputReader::Fhir(_) | InputReader::Hl7(_) => &[],
         }
     }
 
-    /// The file format of the input: `delimited`, `parquet` or `arrow`.
+    /// The file format of the input: `delimited`, `parquet`, `arrow`, `fhir-ndjson` or `hl7v2`.
     pub fn format_name(&self) -> &'static str {
         match self {
             InputReader::Columnar(r) => r.kind().map_or("frame", |k| k.name()),
+            InputReader::Fhir(_) => "fhir-ndjson",
+            InputReader::Hl7(_) => "hl7v2",
             _ => "delimited",
         }
     }

@@ -30,6 +30,12 @@ pub struct InputSummary {
     pub other_partitions: u64,
     /// Lines that repeated the header: not data, not in `rows_read`.
     pub header_repeats: u64,
+    /// FHIR: `Patient` resources read (not results, not in `rows_read`).
+    pub patients_read: u64,
+    /// FHIR and HL7 v2: preliminary results (used, and counted here).
+    pub preliminary_results: u64,
+    /// FHIR: resources of other types; HL7 v2: messages without results. Not in `rows_read`.
+    pub other_resources: u64,
     pub ignored_columns: Vec<IgnoredColumn>,
 }
 
@@ -222,7 +228,34 @@ impl Summary {
         ));
         for i in &self.inputs {
             let size = i.size_bytes.map_or("?".to_string(), |b| b.to_string());
-            if i.layout == "long" {
+            if i.layout == "fhir" || i.layout == "hl7" {
+                let (format, unit) = if i.layout == "fhir" {
+                    ("FHIR NDJSON", "Observation resources")
+                } else {
+                    ("HL7 v2", "OBX segments")
+                };
+                s.push_str(&format!(
+                    "input {} ({format}, {size} bytes): {} {unit} read = {} used in {} panels + {} rejected + {} not attached to any panel\n",
+                    i.name, i.rows_read, i.rows_used, i.classified, i.rejected, i.not_attached
+                ));
+                if i.layout == "fhir" {
+                    s.push_str(&format!("  Patient resources read: {}\n", i.patients_read));
+                }
+                if i.preliminary_results > 0 {
+                    s.push_str(&format!(
+                        "  preliminary results (used): {}\n",
+                        i.preliminary_results
+                    ));
+                }
+                if i.other_resources > 0 {
+                    let what = if i.layout == "fhir" {
+                        "resources of other types"
+                    } else {
+                        "messages without results"
+                    };
+                    s.push_str(&format!("  {what} (not results): {}\n", i.other_resources));
+                }
+            } else if i.layout == "long" {
                 s.push_str(&format!(
                     "input {} (long layout, delimiter {}, {size} bytes): {} results read = {} used in {} panels + {} rejected + {} not attached to any panel{}\n",
                     i.name, i.delimiter, i.rows_read, i.rows_used, i.classified, i.rejected, i.not_attached, others(i.other_partitions)

@@ -99,6 +99,7 @@ pub fn classify(
     for (i, input) in opts.inputs.iter().enumerate() {
         readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
     }
+    crate::ingest::share_patients(&mut readers);
     let mut summary = new_summary(rs, &opts.inputs, &readers);
     summary.command_line = opts.command_line.clone();
     summary.started_at = started_at;
@@ -142,6 +143,11 @@ pub fn classify(
     progress.finish(&summary, messages);
     for (input, reader) in summary.inputs.iter_mut().zip(&readers) {
         input.header_repeats = reader.header_repeats();
+        if let Some(c) = reader.interchange_counts() {
+            input.patients_read = c.patients_read;
+            input.preliminary_results = c.preliminary;
+            input.other_resources = c.other;
+        }
     }
 
     let finished = outputs.finish()?;

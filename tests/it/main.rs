@@ -11,6 +11,8 @@ mod exit_codes;
 mod explain_cmd;
 mod formats;
 mod guidance;
+mod interop;
+mod interop_corpus;
 mod long_layout;
 mod long_scale;
 mod messy;

@@ -9,6 +9,7 @@
 //! planned here (which results, how many newly used) and built only when emitted, in input
 //! order (the line of the haemoglobin result, or of a lone specimen's first result).
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::store::{self, Rec, NONE, NO_TIME};
@@ -96,6 +97,13 @@ impl Event {
     fn index(self) -> usize {
         (self.key & ((1 << 62) - 1)) as usize
     }
+}
+
+/// Why a result was superseded: by a better result of its key, or by a withdrawal at a line.
+#[derive(Clone, Copy, Debug)]
+enum Cause {
+    By(usize),
+    Withdrawn(u64),
 }
 
 /// Superseded results' rejects, each with the index of the result whose arrival rejected it.
@@ -193,7 +201,8 @@ impl LongReader {
 
     /// Corrections and duplicates: one result per (patient, specimen, analyte). A corrected
     /// result wins, then the later result_time, then the later row; results are compared in
-    /// input order, each with the best one before it. Returns the results still in play, in
+    /// input order, each with the best one before it. A withdrawal (HL7 `D`/`W`) supersedes
+    /// the results of its key stored before it. Returns the results still in play, in
     /// (patient, specimen, analyte) order, and the losers' rejects with the index of the
     /// result whose arrival rejected them.
     fn supersede(
@@ -215,44 +224,75 @@ impl LongReader {
         keys.sort_unstable();
         let index = |k: u128| (k & 0xffff_ffff) as usize;
         let rank = |r: &Rec| (r.corrected, r.result_time, r.line);
+        // The latest withdrawal of each key: results stored before it are withdrawn.
+        let mut withdrawn: HashMap<u128, (usize, u64)> = HashMap::new();
+        for w in &store.withdrawals {
+            let key =
+                u128::from(w.patient) << 64 | u128::from(w.specimen) << 32 | u128::from(w.analyte);
+            let e = withdrawn.entry(key).or_insert((0, 0));
+            if w.before >= e.0 {
+                *e = (w.before, w.line);
+            }
+        }
         let mut alive = Vec::with_capacity(keys.len());
-        let mut superseded = Vec::new();
+        let mut superseded: Vec<(usize, usize, Cause)> = Vec::new();
         let mut g = 0;
         while g < keys.len() {
             let group = keys[g] >> 32;
-            let mut winner = index(keys[g]);
-            g += 1;
+            let (before, by_line) = withdrawn.get(&group).copied().unwrap_or((0, 0));
+            let mut winner: Option<usize> = None;
             while g < keys.len() && keys[g] >> 32 == group {
                 let i = index(keys[g]);
                 g += 1;
-                let (keep, lose) = if rank(recs.get(i)) > rank(recs.get(winner)) {
-                    (i, winner)
-                } else {
-                    (winner, i)
+                if i < before {
+                    state[i] = SUPERSEDED;
+                    superseded.push((i, i, Cause::Withdrawn(by_line)));
+                    continue;
+                }
+                let Some(w) = winner else {
+                    winner = Some(i);
+                    continue;
                 };
-                winner = keep;
+                let (keep, lose) = if rank(recs.get(i)) > rank(recs.get(w)) {
+                    (i, w)
+                } else {
+                    (w, i)
+                };
+                winner = Some(keep);
                 state[lose] = SUPERSEDED;
-                superseded.push((i, keep, lose));
+                superseded.push((i, lose, Cause::By(keep)));
             }
-            alive.push(winner as u32);
+            if let Some(w) = winner {
+                alive.push(w as u32);
+            }
         }
         drop(keys);
         let mut out = Vec::with_capacity(superseded.len());
-        for (i, keep, lose) in superseded {
-            let (k, l) = (recs.get(keep), recs.get(lose));
-            let why = if k.corrected && !l.corrected {
-                "a corrected result"
-            } else if k.result_time != l.result_time {
-                "a later result_time"
-            } else {
-                "a later row"
+        for (i, lose, cause) in superseded {
+            let l = recs.get(lose);
+            let msg = match cause {
+                Cause::By(keep) => {
+                    let k = recs.get(keep);
+                    let why = if k.corrected && !l.corrected {
+                        "a corrected result"
+                    } else if k.result_time != l.result_time {
+                        "a later result_time"
+                    } else {
+                        "a later row"
+                    };
+                    format!(
+                        "{} for specimen {} superseded by line {} ({why}); the result was not used",
+                        l.analyte(),
+                        store.specimens.get(l.specimen),
+                        k.line
+                    )
+                }
+                // Identifiers stay out of messages; the line names the withdrawal.
+                Cause::Withdrawn(line) => format!(
+                    "{} withdrawn by line {line}; the result was not used",
+                    l.analyte()
+                ),
             };
-            let msg = format!(
-                "{} for specimen {} superseded by line {} ({why}); the result was not used",
-                l.analyte(),
-                store.specimens.get(l.specimen),
-                k.line
-            );
             let start = if lose == 0 {
                 0
             } else {

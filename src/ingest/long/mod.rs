@@ -92,6 +92,20 @@ pub(super) struct Store {
     raw: RawStore,
     /// Rejects found while reading, in line order.
     rejects: Vec<Reject>,
+    /// Withdrawals (HL7 OBX-11 `D`/`W`): the results of their key stored before them are
+    /// superseded ([`Withdrawal`]).
+    withdrawals: Vec<Withdrawal>,
+}
+
+/// A withdrawal of the results of one (patient, specimen, analyte) received so far.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Withdrawal {
+    pub patient: u32,
+    pub specimen: u32,
+    pub analyte: u8,
+    /// Results stored before it (their index is below this) are withdrawn.
+    pub before: usize,
+    pub line: u64,
 }
 
 impl Store {
@@ -106,6 +120,7 @@ impl Store {
             conversion_ids: HashMap::new(),
             raw: RawStore::new(RAW_BUDGET),
             rejects: Vec::new(),
+            withdrawals: Vec::new(),
         }
     }
 }
@@ -134,6 +149,8 @@ pub struct LongReader {
     window_seconds: f64,
     mapping: Option<Mapping>,
     emitter: Option<Box<Emitter>>,
+    /// Results handed over by another reader ([`RowLoader`]), assembled at the first batch.
+    preloaded: Option<Store>,
     header_names: Vec<String>,
     /// Lines that repeated the header (not data; counted in the summary).
     pub header_repeats: u64,
@@ -218,6 +235,7 @@ impl LongReader {
             window_seconds: window_days * 86_400.0,
             mapping: mapping.cloned(),
             emitter: None,
+            preloaded: None,
             header_names: names.clone(),
             header_repeats: 0,
         })
@@ -231,7 +249,10 @@ impl LongReader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         if self.emitter.is_none() {
-            let store = self.load(rs)?;
+            let store = match self.preloaded.take() {
+                Some(store) => store,
+                None => self.load(rs)?,
+            };
             self.emitter = Some(self.assemble(store, rs)?);
         }
         match &mut self.emitter {
@@ -317,7 +338,9 @@ impl LongReader {
                 lines::LineKind::Data => {
                     data_rows += 1;
                     match self.parse_result(line, data_rows, &fields, rs) {
-                        Ok(parsed) => self.keep(line, parsed, &fields, &mut store, &mut scratch)?,
+                        Ok(parsed) => {
+                            self.keep(line, parsed, &fields, None, &mut store, &mut scratch)?
+                        }
                         Err(reject) => store.rejects.push(reject),
                     }
                 }
@@ -328,12 +351,13 @@ impl LongReader {
     }
 
     /// Stores an accepted result compactly: ids of its strings, its context tuple, its raw
-    /// fields in the raw store.
+    /// fields (or `raw`, the source text of a row from another reader) in the raw store.
     fn keep(
         &self,
         line: u64,
         p: Parsed<'_>,
         fields: &[String],
+        raw: Option<&str>,
         store: &mut Store,
         scratch: &mut Scratch,
     ) -> Result<(), RunError> {
@@ -397,11 +421,16 @@ impl LongReader {
             None => NONE,
         };
         scratch.raw.clear();
-        for (n, f) in fields.iter().enumerate() {
-            if n > 0 {
-                scratch.raw.push(char::from(self.delimiter));
+        match raw {
+            Some(r) => scratch.raw.push_str(r),
+            None => {
+                for (n, f) in fields.iter().enumerate() {
+                    if n > 0 {
+                        scratch.raw.push(char::from(self.delimiter));
+                    }
+                    scratch.raw.push_str(f);
+                }
             }
-            scratch.raw.push_str(f);
         }
         let raw_end = store.raw.push(&scratch.raw).map_err(|e| {
             RunError::io(
@@ -551,4 +580,188 @@ fn dup(file: &str, column: &str) -> RunError {
         message: format!("column {:?} appears twice; keep one", column.trim()),
     }
     .into()
+}
+
+/// The columns of the rows other readers (FHIR, HL7 v2) hand to the long layout, in the
+/// order of [`RowLoader::result`]'s `fields`.
+pub(crate) const ROW_COLUMNS: [&str; 10] = [
+    "patient_id",
+    "specimen_id",
+    "collected_at",
+    "sex",
+    "birth_date",
+    "test_code",
+    "value",
+    "unit",
+    "status",
+    "result_time",
+];
+
+/// Positions in [`ROW_COLUMNS`].
+pub(crate) mod row {
+    pub const PATIENT: usize = 0;
+    pub const SPECIMEN: usize = 1;
+    pub const COLLECTED: usize = 2;
+    pub const SEX: usize = 3;
+    pub const BIRTH_DATE: usize = 4;
+    pub const TEST_CODE: usize = 5;
+    pub const VALUE: usize = 6;
+    pub const UNIT: usize = 7;
+    pub const STATUS: usize = 8;
+    pub const RESULT_TIME: usize = 9;
+}
+
+impl LongReader {
+    /// A long reader over results another reader (FHIR, HL7 v2) produces: no delimited text
+    /// behind it; the results come through a [`RowLoader`] and [`LongReader::preload`].
+    pub(crate) fn for_rows(
+        input_index: usize,
+        name: String,
+        mapping: Option<&Mapping>,
+        window_days: f64,
+    ) -> Result<LongReader, RunError> {
+        let names: Vec<String> = ROW_COLUMNS.iter().map(|c| c.to_string()).collect();
+        let opened = super::OpenedInput {
+            name,
+            buffered: Box::new(std::io::Cursor::new(Vec::new())),
+            header_line: names.join(",").into_bytes(),
+            names,
+            delimiter: b',',
+            mark: DecimalMark::Point,
+        };
+        LongReader::from_header(input_index, opened, mapping, window_days)
+    }
+
+    /// Hands over the results a [`RowLoader`] stored; they are assembled at the first batch.
+    pub(crate) fn preload(&mut self, loaded: Loaded) {
+        self.preloaded = Some(loaded.0);
+    }
+}
+
+/// The results a [`RowLoader`] stored, for [`LongReader::preload`].
+pub(crate) struct Loaded(Store);
+
+/// Stores results read by another reader the way the long layout stores its rows: the same
+/// test-code, unit and plausibility checks, rejects, corrections and duplicates.
+pub(crate) struct RowLoader<'r> {
+    reader: &'r LongReader,
+    rs: &'r Ruleset,
+    store: Store,
+    scratch: Scratch,
+    results: u64,
+}
+
+impl<'r> RowLoader<'r> {
+    pub fn new(reader: &'r LongReader, rs: &'r Ruleset) -> RowLoader<'r> {
+        RowLoader {
+            reader,
+            rs,
+            store: Store::new(reader.context_cols.len()),
+            scratch: Scratch::default(),
+            results: 0,
+        }
+    }
+
+    /// One result at `line`, `fields` in [`ROW_COLUMNS`] order; `raw` is its source text
+    /// (kept in a reject). A blank specimen is keyed by the result's ordinal.
+    pub fn result(&mut self, line: u64, fields: &[String], raw: &str) -> Result<(), RunError> {
+        self.results += 1;
+        match self
+            .reader
+            .parse_result(line, self.results, fields, self.rs)
+        {
+            Ok(parsed) => self.reader.keep(
+                line,
+                parsed,
+                fields,
+                Some(raw),
+                &mut self.store,
+                &mut self.scratch,
+            ),
+            Err(mut reject) => {
+                reject.raw = raw.to_string();
+                self.store.rejects.push(reject);
+                Ok(())
+            }
+        }
+    }
+
+    /// A withdrawal at `line` (HL7 OBX-11 `D`/`W`) of the results of its (patient, specimen,
+    /// test code) received so far; itself rejected as `superseded`.
+    pub fn withdrawal(
+        &mut self,
+        line: u64,
+        fields: &[String],
+        raw: &str,
+        why: &str,
+    ) -> Result<(), RunError> {
+        self.results += 1;
+        let get = |i: usize| fields.get(i).map_or("", |f| f.trim());
+        let code = get(row::TEST_CODE);
+        let analyte = self
+            .reader
+            .mapping
+            .as_ref()
+            .and_then(|m| m.test_code(code))
+            .map(|m| m.analyte)
+            .or_else(|| self.rs.loinc(code));
+        let (patient, specimen) = (get(row::PATIENT), get(row::SPECIMEN));
+        let (Some(analyte), false) = (analyte, patient.is_empty()) else {
+            // Withdraws nothing known: read like any result, so it is rejected with its reason.
+            self.results -= 1;
+            return self.result(line, fields, raw);
+        };
+        let too_many = |what| self.reader.too_many(line, what);
+        let patient = self
+            .store
+            .patients
+            .intern(patient)
+            .ok_or_else(|| too_many("patients"))?;
+        let specimen = self
+            .store
+            .specimens
+            .intern(specimen)
+            .ok_or_else(|| too_many("specimens"))?;
+        self.store.withdrawals.push(Withdrawal {
+            patient,
+            specimen,
+            analyte: analyte.index() as u8,
+            before: self.store.recs.len(),
+            line,
+        });
+        let message = format!(
+            "{analyte} ({code}): {why}; it withdraws the earlier results of its specimen and is not used itself"
+        );
+        let patient_id = Some(self.store.patients.get(patient).to_string());
+        self.store.rejects.push(self.reader.reject_raw(
+            line,
+            raw.to_string(),
+            RejectReason::Superseded,
+            message,
+            patient_id,
+        ));
+        Ok(())
+    }
+
+    /// The results stored, for [`LongReader::preload`].
+    pub fn finish(self) -> Loaded {
+        Loaded(self.store)
+    }
+
+    /// Whether `--mapping` maps this local test code.
+    pub fn is_mapped(&self, code: &str) -> bool {
+        self.reader
+            .mapping
+            .as_ref()
+            .is_some_and(|m| m.test_code(code).is_some())
+    }
+
+    /// A unit of the source that is rejected before it becomes a result (a malformed
+    /// message or resource, a result without a patient). It has no readable patient id
+    /// (`--partition`: part 0).
+    pub fn reject(&mut self, line: u64, reason: RejectReason, message: String, raw: String) {
+        self.store
+            .rejects
+            .push(self.reader.reject_raw(line, raw, reason, message, None));
+    }
 }

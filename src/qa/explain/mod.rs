@@ -89,9 +89,14 @@ fn explain_file(
     json: bool,
 ) -> Result<String, RunError> {
     let mut reader = InputReader::open(0, input, rs, ingest)?;
-    if let (InputReader::Long(_), PanelSelector::Row(_)) = (&reader, selector) {
+    if let (
+        InputReader::Long(_) | InputReader::Fhir(_) | InputReader::Hl7(_),
+        PanelSelector::Row(_),
+    ) = (&reader, selector)
+    {
         return Err(ConfigError::Usage(format!(
-            "{name}: --row selects a data row of a wide export; in this long (one result per row) export select the panel with --specimen ID"
+            "{name}: --row selects a data row of a wide export; in this {} (one result per row, resource or segment) input select the panel with --specimen ID or --line N",
+            reader.layout_name()
         ))
         .into());
     }
@@ -156,8 +161,11 @@ fn explain_outcome(
                     let raw = raw_row(input, reader.delimiter(), p.line)?;
                     cell_traces(&raw, None, p, rs)
                 }
-                // A columnar row has no text line to quote: the cells as read are the panel's.
-                InputReader::Columnar(_) => cell_traces(&[], None, p, rs),
+                // A columnar row, a resource or a segment has no delimited line to quote: the
+                // cells as read are the panel's.
+                InputReader::Columnar(_) | InputReader::Fhir(_) | InputReader::Hl7(_) => {
+                    cell_traces(&[], None, p, rs)
+                }
             };
             let explained = Explained {
                 source: name,
