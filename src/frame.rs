@@ -7,13 +7,17 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::error::RunError;
+use crate::error::{ConfigError, RunError};
 use crate::guidance;
-use crate::ingest::columnar::ColumnarReader;
-use crate::ingest::{Decimal, Mapping, NotAttached, Reject, RowOutcome};
+use crate::ingest::columnar::{column_text, ColumnarReader};
+use crate::ingest::long::LongReader;
+use crate::ingest::{
+    Decimal, IngestOptions, Input, InputReader, Layout, Mapping, NotAttached, OpenedInput, Reject,
+    RowOutcome,
+};
 use crate::report::rejects::REJECT_COLUMNS;
 use crate::report::summary::{InputSummary, Summary};
-use crate::report::{ResultColumns, ResultsSpec, SchemaOptions};
+use crate::report::{Chunk, Encoder, ResultColumns, ResultsSpec, SchemaOptions};
 use crate::rules;
 use crate::ruleset::Ruleset;
 use crate::vocab::{Flag, Label};
@@ -65,14 +69,19 @@ pub fn classify_rows<'a>(
     (results, items)
 }
 
-/// Options of [`classify_frame`].
+/// Options of [`classify_frame`] and [`classify_input`].
 #[derive(Clone, Debug)]
 pub struct FrameOptions {
-    /// `source_file` of the results and `source` of the rejects.
+    /// `source_file` of the results and `source` of the rejects (frames only; an input is
+    /// named by its path).
     pub source: String,
     pub schema: SchemaOptions,
     pub decimal: Decimal,
     pub mapping: Option<Mapping>,
+    /// Wide, long, or long when the columns include `test_code` and `value` (frames only).
+    pub layout: Layout,
+    /// Long layout: how far from the haemoglobin result a result may be to join its panel.
+    pub panel_window_days: f64,
     /// Rows per internal batch (the results do not depend on it).
     pub batch_rows: usize,
 }
@@ -84,6 +93,8 @@ impl Default for FrameOptions {
             schema: SchemaOptions::default(),
             decimal: Decimal::Auto,
             mapping: None,
+            layout: Layout::Wide,
+            panel_window_days: IngestOptions::default().panel_window_days,
             batch_rows: crate::run::DEFAULT_BATCH_ROWS,
         }
     }
@@ -93,40 +104,153 @@ impl Default for FrameOptions {
 pub struct Classified {
     /// The output schema (interface 2026.2, "Output").
     pub results: DataFrame,
-    /// `source`, `line` (1-based row number), `reason_code`, `message`, `raw`.
+    /// `source`, `line`, `reason_code`, `message`, `raw`.
     pub rejects: DataFrame,
     pub summary: Summary,
 }
 
-/// Classifies a wide-layout frame (one row per panel; analyte columns as numbers or as text
-/// cells, identity and context columns as in a wide export).
+/// Classifies a frame. Wide layout: one row per panel, analyte columns as numbers or as text
+/// cells, identity and context columns as in a wide export; `source_line` and `line` are the
+/// 1-based row number. Long layout (one row per result): the frame is read as the delimited
+/// export it stands for, so line 1 is the header and row N is line N + 1.
 pub fn classify_frame(
     df: DataFrame,
     rs: &Ruleset,
     opts: &FrameOptions,
 ) -> Result<Classified, RunError> {
-    let mut reader = ColumnarReader::from_frame(
-        0,
-        opts.source.clone(),
-        df,
-        rs,
-        opts.mapping.as_ref(),
-        opts.decimal,
-    )?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let long = match opts.layout {
+        Layout::Auto => crate::ingest::long::is_long_header(&names),
+        Layout::Wide => false,
+        Layout::Long => true,
+        Layout::Fhir | Layout::Hl7 => {
+            return Err(ConfigError::Usage(format!(
+                "{}: a frame holds a wide or long table; FHIR and HL7 v2 are read from files (classify_input)",
+                opts.source
+            ))
+            .into())
+        }
+    };
+    let reader = if long {
+        let opened = long_text(&opts.source, &df, opts.decimal)?;
+        InputReader::Long(Box::new(LongReader::from_header(
+            0,
+            opened,
+            opts.mapping.as_ref(),
+            opts.panel_window_days,
+        )?))
+    } else {
+        InputReader::Columnar(Box::new(ColumnarReader::from_frame(
+            0,
+            opts.source.clone(),
+            df,
+            rs,
+            opts.mapping.as_ref(),
+            opts.decimal,
+        )?))
+    };
+    classify_reader(reader, &opts.source, None, rs, opts)
+}
+
+/// Classifies one input (a file or stdin) as `classify` reads it, into frames instead of
+/// files. `opts.source` and `opts.layout` are not used: `ingest` says how to read it.
+pub fn classify_input(
+    input: &Input,
+    rs: &Ruleset,
+    ingest: &IngestOptions,
+    opts: &FrameOptions,
+) -> Result<Classified, RunError> {
+    let mut reader = InputReader::open(0, input, rs, ingest)?;
+    // A FHIR file's Patient resources give its Observations their sex and birth date.
+    crate::ingest::share_patients(std::slice::from_mut(&mut reader));
+    classify_reader(reader, &input.name(), input.size(), rs, opts)
+}
+
+/// A long frame as the delimited text it stands for: every cell as text (as the columnar
+/// reader reads it), comma-separated, header first.
+fn long_text(name: &str, df: &DataFrame, decimal: Decimal) -> Result<OpenedInput, RunError> {
+    let frame_error = |e: PolarsError| RunError::Read {
+        file: name.to_string(),
+        line: 0,
+        message: format!("cannot read the frame: {e}"),
+    };
+    let texts = df
+        .columns()
+        .iter()
+        .map(|c| column_text(c.as_materialized_series()))
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(frame_error)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let csv_error = |e: csv::Error| RunError::Read {
+        file: name.to_string(),
+        line: 0,
+        message: format!("cannot read the frame: {e}"),
+    };
+    let writer = || {
+        csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new())
+    };
+    let mut header = writer();
+    header.write_record(&names).map_err(csv_error)?;
+    let header_line = header
+        .into_inner()
+        .map_err(|e| csv_error(e.into_error().into()))?;
+    let mut body = writer();
+    let mut record: Vec<&str> = Vec::with_capacity(texts.len());
+    for row in 0..df.height() {
+        record.clear();
+        record.extend(texts.iter().map(|t| t.get(row).unwrap_or("")));
+        body.write_record(&record).map_err(csv_error)?;
+    }
+    let body = body
+        .into_inner()
+        .map_err(|e| csv_error(e.into_error().into()))?;
+    Ok(OpenedInput {
+        name: name.to_string(),
+        buffered: Box::new(std::io::Cursor::new(body)),
+        header_line,
+        names,
+        delimiter: b',',
+        mark: decimal.mark(b','),
+    })
+}
+
+/// Reads every batch of `reader`, classifies it and collects the results, rejects and ledger.
+fn classify_reader(
+    mut reader: InputReader,
+    source: &str,
+    size_bytes: Option<u64>,
+    rs: &Ruleset,
+    opts: &FrameOptions,
+) -> Result<Classified, RunError> {
     let spec = ResultsSpec {
         schema: opts.schema,
-        sources: Arc::new(vec![opts.source.clone()]),
+        sources: Arc::new(vec![source.to_string()]),
         ruleset_version: rs.version.clone(),
         ruleset_checksum: rs.checksum.clone(),
     };
     let mut summary = Summary::of_run(rs);
     summary.inputs.push(InputSummary {
-        name: opts.source.clone(),
-        layout: "wide".into(),
-        format: "frame".into(),
+        name: source.to_string(),
+        size_bytes,
+        layout: reader.layout_name().into(),
+        format: reader.format_name().into(),
+        delimiter: match reader.delimiter() {
+            0 => String::new(),
+            b'\t' => "tab".into(),
+            d => char::from(d).to_string(),
+        },
         ignored_columns: reader
-            .header()
-            .ignored
+            .ignored()
             .iter()
             .map(|(c, why)| crate::report::summary::IgnoredColumn {
                 column: c.clone(),
@@ -136,42 +260,60 @@ pub fn classify_frame(
         ..InputSummary::default()
     });
     let frame_error = |e: PolarsError| RunError::Read {
-        file: opts.source.clone(),
+        file: source.to_string(),
         line: 0,
         message: e.to_string(),
     };
     let mut results: Option<DataFrame> = None;
     let mut rejects = RejectColumns::default();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     loop {
         let mut batch = Vec::with_capacity(opts.batch_rows.max(1));
         let more = reader.next_batch(opts.batch_rows.max(1), rs, &mut batch)?;
-        let (columns, items) = classify_rows(&batch, rs, &spec);
-        for item in items {
-            match item {
-                Processed::Row(r) => summary.count_classified(
-                    r.input,
-                    r.label,
-                    &r.flags,
-                    &r.unknown_codes,
-                    r.rows_used,
-                ),
-                Processed::Reject(r) => {
-                    rejects.push(&opts.source, r);
-                    summary.count_reject(r.input, r.reason);
+        // The CLI's evaluation: parts of the batch on every core, kept in batch order.
+        let parts = crate::run::batches::process_batch(&batch, rs, &spec, Encoder::Frame, threads)
+            .map_err(|e| RunError::Read {
+                file: source.to_string(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+        for part in parts {
+            let Chunk::Frame(part_frame) = part.chunk else {
+                return Err(RunError::Read {
+                    file: source.to_string(),
+                    line: 0,
+                    message: "the frame encoder returned bytes".into(),
+                });
+            };
+            for item in part.items {
+                match item {
+                    Processed::Row(r) => summary.count_classified(
+                        r.input,
+                        r.label,
+                        &r.flags,
+                        &r.unknown_codes,
+                        r.rows_used,
+                    ),
+                    Processed::Reject(r) => {
+                        rejects.push(source, r);
+                        summary.count_reject(r.input, r.reason);
+                    }
+                    Processed::NotAttached(n) => summary.count_not_attached(n.input, n.analyte),
                 }
-                Processed::NotAttached(n) => summary.count_not_attached(n.input, n.analyte),
             }
-        }
-        let part = columns.to_frame().map_err(frame_error)?;
-        match results.as_mut() {
-            Some(df) => {
-                df.vstack_mut_owned(part).map_err(frame_error)?;
+            match results.as_mut() {
+                Some(df) => {
+                    df.vstack_mut_owned(part_frame).map_err(frame_error)?;
+                }
+                None => results = Some(part_frame),
             }
-            None => results = Some(part),
         }
         if !more {
             break;
         }
+    }
+    if let Some(input) = summary.inputs.first_mut() {
+        input.header_repeats = reader.header_repeats();
     }
     summary.close_ledger();
     let mut results = match results {

@@ -300,23 +300,27 @@ fn cell_texts(df: &DataFrame, columns: &[Column]) -> PolarsResult<Vec<StringChun
             if *kind == Column::Ignored {
                 return Ok(StringChunked::full_null("".into(), s.len()));
             }
-            let text = match s.dtype() {
-                DataType::String => s.clone(),
-                DataType::Datetime(_, _) => s
-                    .datetime()?
-                    .to_string("%Y-%m-%dT%H:%M:%S%.f")?
-                    .into_series(),
-                // Whole numbers without `.0` (a trimester 2.0 is the code `2`); others in
-                // their shortest exact form.
-                DataType::Float32 | DataType::Float64 => {
-                    let values = s.cast(&DataType::Float64)?;
-                    let text: StringChunked =
-                        values.f64()?.iter().map(|v| v.map(float_text)).collect();
-                    text.into_series()
-                }
-                _ => s.cast(&DataType::String)?,
-            };
-            Ok(text.str()?.clone())
+            column_text(s)
         })
         .collect()
+}
+
+/// One column as text cells, as [`cell_texts`] reads them.
+pub(crate) fn column_text(s: &Series) -> PolarsResult<StringChunked> {
+    let text = match s.dtype() {
+        DataType::String => s.clone(),
+        DataType::Datetime(_, _) => s
+            .datetime()?
+            .to_string("%Y-%m-%dT%H:%M:%S%.f")?
+            .into_series(),
+        // Whole numbers without `.0` (a trimester 2.0 is the code `2`); others in
+        // their shortest exact form.
+        DataType::Float32 | DataType::Float64 => {
+            let values = s.cast(&DataType::Float64)?;
+            let text: StringChunked = values.f64()?.iter().map(|v| v.map(float_text)).collect();
+            text.into_series()
+        }
+        _ => s.cast(&DataType::String)?,
+    };
+    Ok(text.str()?.clone())
 }

@@ -54,7 +54,7 @@ pub(super) use crate::frame::Processed;
 
 /// A part of a batch after rules, guidance and encoding: the encoded results and the
 /// ledger items, in order.
-pub(super) struct ProcessedPart<'a> {
+pub(crate) struct ProcessedPart<'a> {
     pub chunk: Chunk,
     pub items: Vec<Processed<'a>>,
 }
@@ -74,7 +74,7 @@ fn process_part<'a>(
 
 /// Evaluates a batch on up to `threads` threads; parts keep the batch order, so the
 /// output does not depend on the number of threads.
-pub(super) fn process_batch<'a>(
+pub(crate) fn process_batch<'a>(
     batch: &'a [RowOutcome],
     rs: &Ruleset,
     spec: &ResultsSpec,

@@ -6,7 +6,7 @@
 //! - [`outputs`]: the result, rejects and summary writers over atomic files;
 //! - [`progress`]: the progress bar or progress lines.
 
-mod batches;
+pub(crate) mod batches;
 mod outputs;
 mod paths;
 mod progress;

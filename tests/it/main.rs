@@ -10,6 +10,7 @@ mod corpus;
 mod exit_codes;
 mod explain_cmd;
 mod formats;
+mod frame_api;
 mod guidance;
 mod interop;
 mod interop_corpus;
