@@ -13,13 +13,13 @@ mod store;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
 
 use crate::analyte::Analyte;
 use crate::cell::{is_missing_token, parse_cell, Cell, DecimalMark, Measure};
 use crate::error::{ConfigError, RunError};
 use crate::ingest::header::{context_column, Column};
 use crate::ingest::lines;
+use crate::ingest::records::{Item, Records};
 use crate::ingest::mapping::{known_units, CodeTarget, Mapping};
 use crate::ingest::{plausible, Reject, RejectReason, RowOutcome};
 use crate::panel::Conversion;
@@ -126,8 +126,7 @@ pub struct LongReader {
     pub delimiter: u8,
     pub ignored: Vec<(String, String)>,
     mark: DecimalMark,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    line_index: lines::LineIndex,
+    records: Records,
     context_cols: Vec<(Column, usize)>,
     cols: HashMap<LongColumn, usize>,
     n_fields: usize,
@@ -149,12 +148,12 @@ impl LongReader {
     ) -> Result<LongReader, RunError> {
         let super::OpenedInput {
             name,
-            buffered,
-            header_line,
-            names,
-            delimiter,
+            lines,
+            header,
             mark,
         } = opened;
+        let names = &header.names;
+        let delimiter = header.delimiter;
         let mut cols = HashMap::new();
         let mut context_cols = Vec::new();
         let mut ignored = Vec::new();
@@ -203,15 +202,14 @@ impl LongReader {
             }
             .into());
         }
-        let (reader, line_index) = lines::csv_reader(header_line, buffered, delimiter);
+        let records = Records::new(&name, lines, &header);
         Ok(LongReader {
             input_index,
             name,
             delimiter,
             ignored,
             mark,
-            reader,
-            line_index,
+            records,
             context_cols,
             cols,
             n_fields: names.len(),
@@ -289,17 +287,27 @@ impl LongReader {
 
     fn load(&mut self, rs: &Ruleset) -> Result<Store, RunError> {
         let mut store = Store::new(self.context_cols.len());
-        let mut record = csv::ByteRecord::new();
         let mut scratch = Scratch::default();
         let mut data_rows = 0u64;
-        while let Some(line) =
-            lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
-        {
+        loop {
             let mut fields = std::mem::take(&mut scratch.fields);
-            fields.clear();
-            lines::fields_of(&record, &mut fields);
+            let line = match self.records.next(&mut fields)? {
+                None => break,
+                Some(Item::Fields { line }) => line,
+                Some(Item::Bad(bad)) => {
+                    data_rows += 1;
+                    store.rejects.push(Reject {
+                        input: self.input_index,
+                        line: bad.line,
+                        reason: bad.reason,
+                        message: bad.message,
+                        raw: bad.raw,
+                    });
+                    scratch.fields = fields;
+                    continue;
+                }
+            };
             match lines::line_kind(&fields, &self.header_names) {
-                lines::LineKind::Blank => {}
                 lines::LineKind::RepeatedHeader => self.header_repeats += 1,
                 lines::LineKind::Data => {
                     data_rows += 1;
