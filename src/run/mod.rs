@@ -64,6 +64,11 @@ impl ClassifyOptions {
             return Some(r.clone());
         }
         let out = self.output.as_ref()?;
+        // A device or stream output (`/dev/null`, `/dev/stdout`) has no file beside it: the
+        // rejects then go to stderr, as with stdout output.
+        if crate::report::atomic::is_stream(out) {
+            return None;
+        }
         let stem = out.file_stem()?.to_string_lossy().into_owned();
         Some(out.with_file_name(format!("{stem}.rejects.csv")))
     }

@@ -50,6 +50,8 @@ pub(super) fn check(opts: &ClassifyOptions) -> Result<(), ConfigError> {
     .into_iter()
     .filter_map(|(flag, p)| p.map(|p| (flag, p)))
     .filter(|(_, p)| p.as_os_str() != "-")
+    // Devices and streams are written directly, never replaced: nothing to protect.
+    .filter(|(_, p)| !crate::report::atomic::is_stream(p))
     .collect();
     let mut seen: Vec<(PathBuf, &str)> = Vec::new();
     for (flag, path) in outputs {
