@@ -19,6 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Stderr;
 
 fn to_stderr(text: &str) {
+    let text = anemia_engine::messages::escape_controls(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

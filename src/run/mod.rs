@@ -131,7 +131,7 @@ pub fn classify(
             for part in parts {
                 outputs.write_results(part.chunk)?;
                 for item in part.items {
-                    write_item(item, opts, &mut outputs, &mut summary, messages)?;
+                    write_item(item, &mut outputs, &mut summary, messages)?;
                 }
             }
             progress.update(&summary, messages);
@@ -155,7 +155,6 @@ pub fn classify(
 /// Writes one evaluated row outcome where it belongs and counts it in the ledger.
 fn write_item(
     item: Processed<'_>,
-    opts: &ClassifyOptions,
     outputs: &mut Outputs,
     summary: &mut Summary,
     messages: &dyn Messages,
@@ -172,13 +171,13 @@ fn write_item(
         }
         Processed::Reject(r) => {
             let source = &summary.inputs[r.input].name;
-            if !outputs.write_reject(source, r)? && opts.progress != Progress::Quiet {
-                messages.warn(&format!(
-                    "rejected {source} line {}: {} ({})",
-                    r.line,
-                    r.message,
-                    r.reason.code()
-                ));
+            // With no rejects file (stdout output), every reject goes to stderr as a complete
+            // record, even under --quiet: a reject is data, not progress.
+            if !outputs.write_reject(source, r)? {
+                if summary.rejected == 0 {
+                    messages.warn(&crate::report::rejects::REJECT_COLUMNS.join(","));
+                }
+                messages.warn(&crate::report::rejects::RejectsWriter::record_line(source, r));
             }
             summary.count_reject(r.input, r.reason);
         }

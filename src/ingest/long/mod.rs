@@ -448,7 +448,7 @@ impl LongReader {
         let code = self.col(fields, LongColumn::TestCode).unwrap_or("").trim();
         let mapped = self.mapping.as_ref().and_then(|m| m.test_code(code));
         let Some(analyte) = mapped.map(|m| m.analyte).or_else(|| rs.loinc(code)) else {
-            let msg = format!("test code {code:?} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it");
+            let msg = format!("test code {} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it", crate::messages::quote_code(code));
             return Err(self.reject(line, fields, RejectReason::UnknownTestCode, msg));
         };
         let raw_value = self.col(fields, LongColumn::Value).unwrap_or("");
@@ -511,7 +511,8 @@ impl LongReader {
         };
         let Some(unit) = rs.unit_from_text(analyte, unit_text) else {
             let msg = format!(
-                "{analyte} ({code}): unit {unit_text:?} is not a known unit for {analyte} ({}); the result was not used (units are never guessed)",
+                "{analyte} ({code}): unit {} is not a known unit for {analyte} ({}); the result was not used (units are never guessed)",
+                crate::messages::quote_code(unit_text),
                 known_units(rs, analyte)
             );
             return Err((RejectReason::UnknownUnit, msg));
