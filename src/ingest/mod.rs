@@ -354,6 +354,32 @@ impl InputReader {
     }
 }
 
+/// Every outcome of one delimited input held in memory, read to its end.
+#[derive(Debug)]
+pub struct ReadAll {
+    pub outcomes: Vec<RowOutcome>,
+    /// Lines that repeated the header (not data).
+    pub header_repeats: u64,
+}
+
+/// Reads delimited text (wide or long layout, as `opts` says) from bytes: the door of the
+/// fuzz targets and of tests that need no file.
+pub fn read_delimited(
+    name: &str,
+    bytes: &[u8],
+    rs: &crate::ruleset::Ruleset,
+    opts: &IngestOptions,
+) -> Result<ReadAll, RunError> {
+    let buffered: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = InputReader::delimited(0, name.to_string(), buffered, rs, opts)?;
+    let mut outcomes = Vec::new();
+    while reader.next_batch(4096, rs, &mut outcomes)? {}
+    Ok(ReadAll {
+        outcomes,
+        header_repeats: reader.header_repeats(),
+    })
+}
+
 /// Parquet or Arrow IPC, by the file's first bytes (not its extension).
 fn sniff_columnar(path: &std::path::Path) -> Option<columnar::ColumnarKind> {
     let mut head = [0u8; 8];

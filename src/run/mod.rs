@@ -97,12 +97,16 @@ pub fn classify(
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
     paths::check(opts)?;
-    // Open every input first: header problems stop the run before any row is processed.
-    let mut readers = Vec::with_capacity(opts.inputs.len());
+    // Check every input's header first: header problems stop the run before any row is
+    // processed. Files are closed again and reopened one at a time when their rows are read
+    // (stdin, which cannot be reopened, stays open).
+    let mut summary = Summary::of_run(rs);
+    let mut readers: Vec<Option<InputReader>> = Vec::with_capacity(opts.inputs.len());
     for (i, input) in opts.inputs.iter().enumerate() {
-        readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
+        let reader = InputReader::open(i, input, rs, &opts.ingest)?;
+        summary.inputs.push(input_summary(input, &reader));
+        readers.push((*input == Input::Stdin).then_some(reader));
     }
-    let mut summary = new_summary(rs, &opts.inputs, &readers);
     summary.command_line = opts.command_line.clone();
     summary.started_at = started_at;
     let spec = ResultsSpec {
@@ -120,8 +124,17 @@ pub fn classify(
     // Reading and parsing run on their own thread, a couple of batches ahead of the
     // evaluation and the (sequential, in-order) writing.
     let (tx, rx) = batches::channel();
+    let mut header_repeats = vec![0u64; opts.inputs.len()];
     std::thread::scope(|scope| -> Result<(), RunError> {
-        scope.spawn(|| batches::read_all(&mut readers, batch_rows, rs, tx));
+        scope.spawn(|| {
+            let inputs = batches::Inputs {
+                inputs: &opts.inputs,
+                opened: &mut readers,
+                header_repeats: &mut header_repeats,
+                options: &opts.ingest,
+            };
+            batches::read_all(inputs, batch_rows, rs, tx)
+        });
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for message in rx {
             let batch = message?;
@@ -139,8 +152,8 @@ pub fn classify(
         Ok(())
     })?;
     progress.finish(&summary, messages);
-    for (input, reader) in summary.inputs.iter_mut().zip(&readers) {
-        input.header_repeats = reader.header_repeats();
+    for (input, repeats) in summary.inputs.iter_mut().zip(&header_repeats) {
+        input.header_repeats = *repeats;
     }
 
     let finished = outputs.finish()?;
@@ -186,30 +199,26 @@ fn write_item(
     Ok(())
 }
 
-/// The summary of a run before any row: engine, ruleset and the inputs as opened.
-fn new_summary(rs: &Ruleset, inputs: &[Input], readers: &[InputReader]) -> Summary {
-    let mut summary = Summary::of_run(rs);
-    for (input, r) in inputs.iter().zip(readers) {
-        summary.inputs.push(InputSummary {
-            name: input.name(),
-            size_bytes: input.size(),
-            layout: r.layout_name().into(),
-            format: r.format_name().into(),
-            delimiter: match r.delimiter() {
-                0 => String::new(),
-                b'\t' => "tab".into(),
-                d => char::from(d).to_string(),
-            },
-            ignored_columns: r
-                .ignored()
-                .iter()
-                .map(|(c, why)| IgnoredColumn {
-                    column: c.clone(),
-                    reason: why.clone(),
-                })
-                .collect(),
-            ..InputSummary::default()
-        });
+/// The summary entry of an input as opened (before any row).
+fn input_summary(input: &Input, r: &InputReader) -> InputSummary {
+    InputSummary {
+        name: input.name(),
+        size_bytes: input.size(),
+        layout: r.layout_name().into(),
+        format: r.format_name().into(),
+        delimiter: match r.delimiter() {
+            0 => String::new(),
+            b'\t' => "tab".into(),
+            d => char::from(d).to_string(),
+        },
+        ignored_columns: r
+            .ignored()
+            .iter()
+            .map(|(c, why)| IgnoredColumn {
+                column: c.clone(),
+                reason: why.clone(),
+            })
+            .collect(),
+        ..InputSummary::default()
     }
-    summary
 }
