@@ -83,7 +83,10 @@ mod tests {
         assert_eq!(quote_code("718-7"), "\"718-7\"");
         assert_eq!(quote_code("mmol/L"), "\"mmol/L\"");
         assert_eq!(quote_code("call jane"), "(not shown: not a code)");
-        assert_eq!(escape_controls("a\u{1b}[31mb\0c\u{9b}"), "a\\x1B[31mb\\x00c\\x9B");
+        assert_eq!(
+            escape_controls("a\u{1b}[31mb\0c\u{9b}"),
+            "a\\x1B[31mb\\x00c\\x9B"
+        );
         assert_eq!(escape_controls("line\tok\n"), "line\tok\n");
     }
 }

@@ -23,4 +23,3 @@ pub fn line_kind(fields: &[String], header: &[String]) -> LineKind {
         LineKind::Data
     }
 }
-

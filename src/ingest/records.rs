@@ -47,7 +47,10 @@ impl TextEncoding {
     /// in its bytes.
     pub fn from_label(label: &str) -> Result<TextEncoding, String> {
         let l = label.trim().to_ascii_lowercase();
-        if matches!(l.as_str(), "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1") {
+        if matches!(
+            l.as_str(),
+            "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1"
+        ) {
             return Ok(TextEncoding::Latin1);
         }
         let Some(enc) = encoding_rs::Encoding::for_label(l.as_bytes()) else {
@@ -250,6 +253,25 @@ fn scan(bytes: &[u8], delimiter: u8, mut state: Quote) -> Quote {
         };
     }
     state
+}
+
+/// Quoted as RFC 4180 writes it: a quote only opens a field, and a closing quote is followed
+/// by a delimiter or the end. A record spanning lines must be so to hold together: two stray
+/// quotes on two lines (`P1,"S1,...` / `P2,"S2,...`) would otherwise make one record of them.
+fn well_quoted(bytes: &[u8], delimiter: u8) -> bool {
+    let mut state = Quote::FieldStart;
+    for &b in bytes {
+        state = match (state, b) {
+            (Quote::FieldStart, b'"') => Quote::Quoted,
+            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (_, d) if d == delimiter => Quote::FieldStart,
+            (Quote::QuoteInQuoted, _) | (Quote::Unquoted, b'"') => return false,
+            _ => Quote::Unquoted,
+        };
+    }
+    state != Quote::Quoted
 }
 
 /// Splits one record's text into fields (quotes removed, `""` read as `"`), reusing the
@@ -502,7 +524,11 @@ impl Records {
     /// Extends `group` (a first line ending inside quotes) until the quotes close; true when
     /// they close within the limits and the record has the header's field count (`fields`
     /// then holds them).
-    fn quoted_record(&mut self, group: &mut Vec<PhysLine>, fields: &mut Vec<String>) -> Result<bool, RunError> {
+    fn quoted_record(
+        &mut self,
+        group: &mut Vec<PhysLine>,
+        fields: &mut Vec<String>,
+    ) -> Result<bool, RunError> {
         let mut bytes = group[0].bytes.len();
         loop {
             if group.len() >= MAX_RECORD_LINES || bytes > MAX_LINE_BYTES {
@@ -529,6 +555,9 @@ impl Records {
                 joined.extend_from_slice(group[i - 1].terminator);
             }
             joined.extend_from_slice(&l.bytes);
+        }
+        if !well_quoted(&joined, self.delimiter) {
+            return Ok(false);
         }
         let _ = self.encoding.decode_into(&joined, &mut self.text);
         split_fields(&self.text, self.delimiter, fields);
@@ -634,7 +663,10 @@ mod tests {
         let lines = |data: &[u8]| -> Vec<u64> {
             records(data, 2).iter().map(|(l, _)| l.unwrap()).collect()
         };
-        assert_eq!(lines(b"h1,h2\r\nP01,1\r\n\r\n \t,\r\nP02,\r\n\"x\r\ny\",2\r\nP9,1\r\n"), vec![2, 5, 6, 8]);
+        assert_eq!(
+            lines(b"h1,h2\r\nP01,1\r\n\r\n \t,\r\nP02,\r\n\"x\r\ny\",2\r\nP9,1\r\n"),
+            vec![2, 5, 6, 8]
+        );
         assert_eq!(lines(b"h1,h2\rP01,1\r\rP02,2\rP03,3"), vec![2, 4, 5]);
         let r = records(b"h1,h2\n\"a\nb\",\"c\"\"d\"\n", 2);
         assert_eq!(r[0].1, vec!["a\nb".to_string(), "c\"d".to_string()]);
@@ -649,25 +681,45 @@ mod tests {
     }
 
     #[test]
+    fn stray_quotes_on_consecutive_lines_are_not_one_record() {
+        let r = records(b"id,text,hb\nP1,\"a,11\nP2,\"b,12\nP3,ok,13\n", 3);
+        let lines: Vec<u64> = r.iter().map(|(l, _)| l.unwrap()).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        assert_eq!(r[0].1.len(), 2, "line 2 alone: its own (wrong) field count");
+    }
+
+    #[test]
     fn invalid_utf8_is_a_bad_line_with_escaped_raw() {
-        let mut lines = PhysicalLines::new(Box::new(io::Cursor::new(b"id,hb\nM\xfcller,11\n".to_vec())));
+        let mut lines =
+            PhysicalLines::new(Box::new(io::Cursor::new(b"id,hb\nM\xfcller,11\n".to_vec())));
         let header = read_header("t.csv", &mut lines, TextEncoding::Utf8).unwrap();
         let mut r = Records::new("t.csv", lines, &header);
         let mut fields = Vec::new();
-        let Some(Item::Bad(bad)) = r.next(&mut fields).unwrap() else { panic!("bad line expected") };
+        let Some(Item::Bad(bad)) = r.next(&mut fields).unwrap() else {
+            panic!("bad line expected")
+        };
         assert_eq!(bad.reason, RejectReason::InvalidEncoding);
         assert_eq!(bad.raw, "M\\xFCller,11");
         assert!(bad.message.contains("byte 2") && bad.message.contains("--encoding"));
-        assert!(!bad.message.contains("ller"), "no identifier in the message");
+        assert!(
+            !bad.message.contains("ller"),
+            "no identifier in the message"
+        );
     }
 
     #[test]
     fn windows_1252_and_latin_1() {
         let mut out = String::new();
-        TextEncoding::from_label("windows-1252").unwrap().decode_into(b"M\xfcller \x80", &mut out).unwrap();
+        TextEncoding::from_label("windows-1252")
+            .unwrap()
+            .decode_into(b"M\xfcller \x80", &mut out)
+            .unwrap();
         assert_eq!(out, "Müller €");
         out.clear();
-        TextEncoding::from_label("latin-1").unwrap().decode_into(b"M\xe4ller", &mut out).unwrap();
+        TextEncoding::from_label("latin-1")
+            .unwrap()
+            .decode_into(b"M\xe4ller", &mut out)
+            .unwrap();
         assert_eq!(out, "Mäller");
         assert!(TextEncoding::from_label("utf-16le").is_err());
         assert!(TextEncoding::from_label("shift_jis").is_err());

@@ -67,9 +67,15 @@ pub fn is_stream(dest: &Path) -> bool {
         }
     }
     let special = |p: &Path| {
-        ["/proc", "/dev/fd", "/dev/stdout", "/dev/stderr", "/dev/stdin"]
-            .iter()
-            .any(|s| p.starts_with(s))
+        [
+            "/proc",
+            "/dev/fd",
+            "/dev/stdout",
+            "/dev/stderr",
+            "/dev/stdin",
+        ]
+        .iter()
+        .any(|s| p.starts_with(s))
     };
     let mut path = dest.to_path_buf();
     for _ in 0..40 {

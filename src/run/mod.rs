@@ -190,7 +190,9 @@ fn write_item(
                 if summary.rejected == 0 {
                     messages.warn(&crate::report::rejects::REJECT_COLUMNS.join(","));
                 }
-                messages.warn(&crate::report::rejects::RejectsWriter::record_line(source, r));
+                messages.warn(&crate::report::rejects::RejectsWriter::record_line(
+                    source, r,
+                ));
             }
             summary.count_reject(r.input, r.reason);
         }

@@ -11,6 +11,8 @@ mod exit_codes;
 mod explain_cmd;
 mod formats;
 mod guidance;
+mod hostile;
+mod line_count;
 mod long_layout;
 mod long_scale;
 mod messy;
