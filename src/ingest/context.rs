@@ -25,11 +25,14 @@ pub fn pregnancy(raw: &str) -> Pregnancy {
         "yes" | "y" | "true" => return Pregnancy::TrimesterUnknown,
         _ => {}
     }
-    match parse_number(v, DecimalMark::Point) {
-        Some(n) if n == 0.0 => Pregnancy::No,
-        Some(n) if n == 1.0 => Pregnancy::Trimester1,
-        Some(n) if n == 2.0 => Pregnancy::Trimester2,
-        Some(n) if n == 3.0 => Pregnancy::Trimester3,
+    let whole = parse_number(v, DecimalMark::Point)
+        .filter(|n| n.fract() == 0.0 && (0.0..=3.0).contains(n))
+        .map(|n| n as u8);
+    match whole {
+        Some(0) => Pregnancy::No,
+        Some(1) => Pregnancy::Trimester1,
+        Some(2) => Pregnancy::Trimester2,
+        Some(3) => Pregnancy::Trimester3,
         _ => Pregnancy::Unreadable,
     }
 }

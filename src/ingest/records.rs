@@ -238,16 +238,16 @@ enum Quote {
     Unquoted,
     Quoted,
     /// A quote inside a quoted field: closing, or the first of `""`.
-    QuoteInQuoted,
+    ClosingOrDoubled,
 }
 
 fn scan(bytes: &[u8], delimiter: u8, mut state: Quote) -> Quote {
     for &b in bytes {
         state = match (state, b) {
             (Quote::FieldStart, b'"') => Quote::Quoted,
-            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, b'"') => Quote::ClosingOrDoubled,
             (Quote::Quoted, _) => Quote::Quoted,
-            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (Quote::ClosingOrDoubled, b'"') => Quote::Quoted,
             (_, d) if d == delimiter => Quote::FieldStart,
             _ => Quote::Unquoted,
         };
@@ -263,11 +263,11 @@ fn well_quoted(bytes: &[u8], delimiter: u8) -> bool {
     for &b in bytes {
         state = match (state, b) {
             (Quote::FieldStart, b'"') => Quote::Quoted,
-            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, b'"') => Quote::ClosingOrDoubled,
             (Quote::Quoted, _) => Quote::Quoted,
-            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (Quote::ClosingOrDoubled, b'"') => Quote::Quoted,
             (_, d) if d == delimiter => Quote::FieldStart,
-            (Quote::QuoteInQuoted, _) | (Quote::Unquoted, b'"') => return false,
+            (Quote::ClosingOrDoubled, _) | (Quote::Unquoted, b'"') => return false,
             _ => Quote::Unquoted,
         };
     }
@@ -293,12 +293,12 @@ pub fn split_fields(text: &str, delimiter: u8, out: &mut Vec<String>) {
         let field = &mut out[n - 1];
         state = match (state, c) {
             (Quote::FieldStart, '"') => Quote::Quoted,
-            (Quote::Quoted, '"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, '"') => Quote::ClosingOrDoubled,
             (Quote::Quoted, c) => {
                 field.push(c);
                 Quote::Quoted
             }
-            (Quote::QuoteInQuoted, '"') => {
+            (Quote::ClosingOrDoubled, '"') => {
                 field.push('"');
                 Quote::Quoted
             }

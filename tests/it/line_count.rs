@@ -43,13 +43,17 @@ pub fn fields(record: &[u8], delimiter: u8) -> (Vec<Vec<u8>>, bool) {
         if quoted {
             if b == b'"' {
                 if record.get(i + 1) == Some(&b'"') {
-                    out.last_mut().map(|f| f.push(b'"'));
+                    if let Some(f) = out.last_mut() {
+                        f.push(b'"');
+                    }
                     i += 1;
                 } else {
                     quoted = false;
                 }
             } else {
-                out.last_mut().map(|f| f.push(b));
+                if let Some(f) = out.last_mut() {
+                    f.push(b);
+                }
             }
         } else if b == delimiter {
             out.push(Vec::new());
@@ -59,7 +63,9 @@ pub fn fields(record: &[u8], delimiter: u8) -> (Vec<Vec<u8>>, bool) {
         } else if b == b'"' && at_start {
             quoted = true;
         } else {
-            out.last_mut().map(|f| f.push(b));
+            if let Some(f) = out.last_mut() {
+                f.push(b);
+            }
         }
         at_start = false;
         i += 1;
@@ -98,6 +104,7 @@ pub fn expected_rows(bytes: &[u8]) -> Option<u64> {
         let (mut record_fields, open) = fields(line, delimiter);
         if open {
             let mut joined = line.to_vec();
+            #[allow(clippy::needless_range_loop)] // j is the line number kept as `next`
             for j in i + 1..lines.len().min(i + 1000) {
                 joined.push(b'\n');
                 joined.extend_from_slice(lines[j]);
