@@ -21,9 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };
+    let utf8 = selector & 1 == 0;
     let opts = IngestOptions {
         layout: Layout::Long,
-        encoding: if selector & 1 == 0 {
+        encoding: if utf8 {
             TextEncoding::Utf8
         } else {
             TextEncoding::Latin1
@@ -31,6 +32,6 @@ fuzz_target!(|data: &[u8]| {
         ..IngestOptions::default()
     };
     if let Ok(read) = read_delimited("fuzz.csv", bytes, ruleset(), &opts) {
-        common::check_ledger(&read, bytes);
+        common::check_ledger(&read, bytes, utf8);
     }
 });

@@ -86,7 +86,12 @@ pub fn expected_rows(bytes: &[u8]) -> Option<u64> {
     let header = lines[h];
     let delimiter = detect(header);
     let (names, _) = fields(header, delimiter);
-    let norm = |f: &[u8]| String::from_utf8_lossy(f).trim().to_ascii_lowercase();
+    let norm = |f: &[u8]| {
+        String::from_utf8_lossy(f)
+            .trim_start_matches('\u{feff}')
+            .trim()
+            .to_ascii_lowercase()
+    };
     let names: Vec<String> = names.iter().map(|n| norm(n)).collect();
     let blank = |l: &[u8]| {
         l.iter()
