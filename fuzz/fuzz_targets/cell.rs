@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for mark in [DecimalMark::Point, DecimalMark::Comma, DecimalMark::Unsettled] {
+    for mark in [
+        DecimalMark::Point,
+        DecimalMark::Comma,
+        DecimalMark::Unsettled,
+    ] {
         if let Cell::Value(m) = parse_cell(text, mark) {
             assert!(m.value.is_finite(), "a cell value is finite");
         }
