@@ -234,6 +234,11 @@ pub struct ClassifyArgs {
     /// never guesses a value that could be read two ways (`1,234`: flag AMBIGUOUS_NUMBER).
     #[arg(long, value_enum, default_value_t = DecimalArg::Auto)]
     pub decimal: DecimalArg,
+    /// Text encoding of delimited exports: `utf-8` (strict; a row with invalid bytes is
+    /// rejected as invalid_encoding), `windows-1252`, `latin-1`, or another single-byte
+    /// WHATWG encoding label.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: ingest::TextEncoding,
     /// Exit with code 3 when any row was rejected.
     #[arg(long)]
     pub strict: bool,
@@ -292,6 +297,14 @@ pub struct ExplainArgs {
     /// Decimal mark of the export, as for classify.
     #[arg(long, value_enum, default_value_t = DecimalArg::Auto)]
     pub decimal: DecimalArg,
+    /// Text encoding of the export, as for classify.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: ingest::TextEncoding,
+}
+
+/// `--encoding NAME`.
+fn parse_encoding(label: &str) -> Result<ingest::TextEncoding, String> {
+    ingest::TextEncoding::from_label(label)
 }
 
 /// `--decimal`.
@@ -313,6 +326,7 @@ impl ExplainArgs {
             self.mapping.as_deref(),
             self.panel_window_days,
             self.decimal,
+            self.encoding,
             rs,
         )
     }
@@ -395,6 +409,7 @@ impl ClassifyArgs {
             self.mapping.as_deref(),
             self.panel_window_days,
             self.decimal,
+            self.encoding,
             rs,
         )?;
         let format = match (self.format, &output) {
@@ -450,6 +465,7 @@ fn ingest_options(
     mapping: Option<&std::path::Path>,
     panel_window_days: u32,
     decimal: DecimalArg,
+    encoding: ingest::TextEncoding,
     rs: &Ruleset,
 ) -> Result<IngestOptions, ConfigError> {
     Ok(IngestOptions {
@@ -470,6 +486,7 @@ fn ingest_options(
             DecimalArg::Point => ingest::Decimal::Point,
             DecimalArg::Comma => ingest::Decimal::Comma,
         },
+        encoding,
         ..IngestOptions::default()
     })
 }

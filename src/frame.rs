@@ -214,14 +214,9 @@ fn long_text(name: &str, df: &DataFrame, decimal: Decimal) -> Result<OpenedInput
     let body = body
         .into_inner()
         .map_err(|e| csv_error(e.into_error().into()))?;
-    Ok(OpenedInput {
-        name: name.to_string(),
-        buffered: Box::new(std::io::Cursor::new(body)),
-        header_line,
-        names,
-        delimiter: b',',
-        mark: decimal.mark(b','),
-    })
+    let mut text = header_line;
+    text.extend_from_slice(&body);
+    OpenedInput::from_text(name.to_string(), text, decimal)
 }
 
 /// Reads every batch of `reader`, classifies it and collects the results, rejects and ledger.

@@ -19,6 +19,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Stderr;
 
 fn to_stderr(text: &str) {
+    let text = anemia_engine::messages::escape_controls(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -34,7 +35,23 @@ impl Messages for Stderr {
     }
 }
 
+/// SIGINT, SIGTERM and SIGHUP remove the run's temporary output files, then end the process
+/// with 128 + the signal's number (130, 143, 129), as a shell reports a signal.
+fn remove_temp_files_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            anemia_engine::report::atomic::remove_temp_files();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 fn main() -> ExitCode {
+    remove_temp_files_on_signals();
     let status = match app::run(Cli::parse(), &Stderr) {
         Ok(status) => status,
         Err(err) => {

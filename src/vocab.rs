@@ -166,13 +166,17 @@ code_enum! {
 }
 
 code_enum! {
-    /// Pregnancy state from the `pregnant` column.
+    /// Pregnancy state from the `pregnant` column. `Unreadable`: a value that is none of the
+    /// accepted ones ("maybe", "?"): pregnancy unknown. Pregnancy cautions apply, and the
+    /// non-pregnant haemoglobin cutoff (the higher one) is used, so neither an anaemia nor a
+    /// caution is missed.
     Pregnancy {
         No => "not pregnant",
         Trimester1 => "pregnant, trimester 1",
         Trimester2 => "pregnant, trimester 2",
         Trimester3 => "pregnant, trimester 3",
         TrimesterUnknown => "pregnant, trimester unknown",
+        Unreadable => "pregnancy unknown (value not recognised)",
     }
 }
 

@@ -14,13 +14,26 @@ pub fn sex(raw: &str) -> Sex {
     }
 }
 
+/// The `pregnant` cell. Blank and `no` are not pregnant; a trimester may be written `2`,
+/// `2.0` (a spreadsheet's number) or `T2`. Any other value is [`Pregnancy::Unreadable`]:
+/// reading it as "not pregnant" would silently drop the pregnancy cautions.
 pub fn pregnancy(raw: &str) -> Pregnancy {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" => Pregnancy::TrimesterUnknown,
-        "1" => Pregnancy::Trimester1,
-        "2" => Pregnancy::Trimester2,
-        "3" => Pregnancy::Trimester3,
-        _ => Pregnancy::No,
+    let v = raw.trim().to_ascii_lowercase();
+    let v = v.strip_prefix('t').filter(|d| d.len() == 1).unwrap_or(&v);
+    match v {
+        "" | "no" | "n" | "false" | "0" => return Pregnancy::No,
+        "yes" | "y" | "true" => return Pregnancy::TrimesterUnknown,
+        _ => {}
+    }
+    let whole = parse_number(v, DecimalMark::Point)
+        .filter(|n| n.fract() == 0.0 && (0.0..=3.0).contains(n))
+        .map(|n| n as u8);
+    match whole {
+        Some(0) => Pregnancy::No,
+        Some(1) => Pregnancy::Trimester1,
+        Some(2) => Pregnancy::Trimester2,
+        Some(3) => Pregnancy::Trimester3,
+        _ => Pregnancy::Unreadable,
     }
 }
 
@@ -226,6 +239,15 @@ mod tests {
         assert_eq!(pregnancy("2"), Pregnancy::Trimester2);
         assert_eq!(pregnancy("yes"), Pregnancy::TrimesterUnknown);
         assert_eq!(pregnancy("no"), Pregnancy::No);
+        assert_eq!(pregnancy(""), Pregnancy::No);
+        assert_eq!(pregnancy("0"), Pregnancy::No);
+        assert_eq!(pregnancy("2.0"), Pregnancy::Trimester2);
+        assert_eq!(pregnancy("T2"), Pregnancy::Trimester2);
+        assert_eq!(pregnancy("3"), Pregnancy::Trimester3);
+        // Unrecognised values are pregnancy unknown, never "not pregnant" (safety).
+        assert_eq!(pregnancy("maybe"), Pregnancy::Unreadable);
+        assert_eq!(pregnancy("2.5"), Pregnancy::Unreadable);
+        assert_eq!(pregnancy("4"), Pregnancy::Unreadable);
         assert_eq!(back_pain("Chronic"), BackPain::Chronic);
         assert_eq!(back_pain(""), BackPain::Unknown);
         let (mut known, mut unknown) = (Vec::new(), Vec::new());

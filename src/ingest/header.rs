@@ -162,10 +162,10 @@ pub fn resolve_header(
         return Err(err(message));
     }
     if !columns.contains(&Column::PatientId) {
-        let shown: Vec<&str> = names.iter().take(12).map(String::as_str).collect();
+        // The names are not shown: in an export without a header line they are patient data.
         return Err(err(format!(
-            "no patient_id column (header: {}); every export needs one. Is this a lab export with a header line?",
-            shown.join(", ")
+            "no patient_id column among the {} columns of the header line; every export needs one. Is this a lab export with a header line?",
+            names.len()
         )));
     }
     if !columns.iter().any(|c| matches!(c, Column::Analyte { .. })) {

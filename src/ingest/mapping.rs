@@ -68,6 +68,16 @@ pub struct Mapping {
 impl Mapping {
     pub fn load(path: &Path, rs: &Ruleset) -> Result<Mapping, ConfigError> {
         let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Input {
+            file: name.clone(),
+            message: format!("cannot read the mapping file: {e}"),
+        })?;
+        Mapping::parse(&name, &text, rs)
+    }
+
+    /// Reads a mapping file's text; `name` is the file named in messages.
+    pub fn parse(name: &str, text: &str, rs: &Ruleset) -> Result<Mapping, ConfigError> {
+        let name = name.to_string();
         let err = |line: u64, message: String| ConfigError::Input {
             file: if line > 0 {
                 format!("{name} line {line}")
@@ -76,9 +86,7 @@ impl Mapping {
             },
             message,
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| err(0, format!("cannot read the mapping file: {e}")))?;
-        let file: MappingFile = toml::from_str(&text).map_err(|e| {
+        let file: MappingFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| {
                 text[..s.start.min(text.len())].lines().count() as u64
             });

@@ -10,6 +10,7 @@ pub(crate) mod lines;
 pub mod long;
 pub mod mapping;
 mod plausible;
+pub mod records;
 mod wide;
 
 use std::fs::File;
@@ -21,10 +22,11 @@ use std::sync::Arc;
 pub use header::{resolve_header, Column, HeaderMap};
 pub use long::LongReader;
 pub use mapping::Mapping;
+pub use records::TextEncoding;
 pub use wide::WideReader;
 
 use crate::cell::DecimalMark;
-use crate::error::{ConfigError, RunError};
+use crate::error::RunError;
 use crate::panel::Panel;
 
 /// Why a row was rejected (interface: `reason_code`).
@@ -32,6 +34,7 @@ use crate::panel::Panel;
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     MalformedLine,
+    InvalidEncoding,
     MissingPatientId,
     NoAnalyteValues,
     ImplausibleValue,
@@ -45,6 +48,7 @@ impl RejectReason {
     pub fn code(self) -> &'static str {
         match self {
             RejectReason::MalformedLine => "malformed_line",
+            RejectReason::InvalidEncoding => "invalid_encoding",
             RejectReason::MissingPatientId => "missing_patient_id",
             RejectReason::NoAnalyteValues => "no_analyte_values",
             RejectReason::ImplausibleValue => "implausible_value",
@@ -220,20 +224,30 @@ impl BytesRead {
     }
 }
 
-/// FHIR inputs share their `Patient` resources: an Observation's patient may be in another
-/// file of the run.
+/// Gives the FHIR inputs among `readers` the Patient resources of all of them: a Patient in
+/// one file gives the Observations of another their sex and birth date.
 pub fn share_patients(readers: &mut [InputReader]) {
     let mut all = fhir::Patients::default();
     for r in readers.iter() {
-        if let InputReader::Fhir(f) = r {
-            all.extend_from(f.own_patients());
-        }
+        add_patients(&mut all, r);
     }
     let all = Arc::new(all);
     for r in readers.iter_mut() {
-        if let InputReader::Fhir(f) = r {
-            f.set_patients(all.clone());
-        }
+        give_patients(r, &all);
+    }
+}
+
+/// Adds a FHIR input's own Patient resources to `all` (other inputs: nothing).
+pub fn add_patients(all: &mut fhir::Patients, reader: &InputReader) {
+    if let InputReader::Fhir(f) = reader {
+        all.extend_from(f.own_patients());
+    }
+}
+
+/// Gives a FHIR input the Patients of every input of the run (other inputs: nothing).
+pub fn give_patients(reader: &mut InputReader, all: &Arc<fhir::Patients>) {
+    if let InputReader::Fhir(f) = reader {
+        f.set_patients(all.clone());
     }
 }
 
@@ -281,6 +295,8 @@ pub struct IngestOptions {
     pub mapping: Option<Mapping>,
     pub panel_window_days: f64,
     pub decimal: Decimal,
+    /// How delimited text is decoded (`--encoding`; strict UTF-8 by default).
+    pub encoding: TextEncoding,
     /// Bytes read from all inputs so far (progress).
     pub bytes_read: Arc<AtomicU64>,
 }
@@ -292,6 +308,7 @@ impl Default for IngestOptions {
             mapping: None,
             panel_window_days: 7.0,
             decimal: Decimal::Auto,
+            encoding: TextEncoding::Utf8,
             bytes_read: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -373,23 +390,32 @@ impl InputReader {
             }
             None => {}
         }
-        let header_line = read_header_line(&name, buffered.as_mut())?;
-        let delimiter = detect_delimiter(&header_line);
-        let names = header_names(&name, &header_line, delimiter)?;
+        InputReader::delimited(index, name, buffered, rs, opts)
+    }
+
+    /// Reads delimited text (wide or long layout) from `buffered`: the header now, the rows
+    /// by [`InputReader::next_batch`].
+    pub fn delimited(
+        index: usize,
+        name: String,
+        buffered: Box<dyn BufRead + Send>,
+        rs: &crate::ruleset::Ruleset,
+        opts: &IngestOptions,
+    ) -> Result<InputReader, RunError> {
+        let mut lines = records::PhysicalLines::new(buffered);
+        let header = records::read_header(&name, &mut lines, opts.encoding)?;
         let long = match opts.layout {
-            Layout::Auto => long::is_long_header(&names),
+            Layout::Auto => long::is_long_header(&header.names),
             Layout::Long => true,
             Layout::Wide | Layout::Fhir | Layout::Hl7 => false,
         };
+        let opened = OpenedInput {
+            mark: opts.decimal.mark(header.delimiter),
+            name,
+            lines,
+            header,
+        };
         if long {
-            let opened = OpenedInput {
-                name,
-                buffered,
-                header_line,
-                names,
-                delimiter,
-                mark: opts.decimal.mark(delimiter),
-            };
             Ok(InputReader::Long(Box::new(LongReader::from_header(
                 index,
                 opened,
@@ -399,12 +425,9 @@ impl InputReader {
         } else {
             Ok(InputReader::Wide(Box::new(WideReader::from_header(
                 index,
-                name,
-                buffered,
-                header_line,
+                opened,
                 rs,
                 opts.mapping.as_ref(),
-                opts.decimal,
             )?)))
         }
     }
@@ -482,6 +505,32 @@ impl InputReader {
     }
 }
 
+/// Every outcome of one delimited input held in memory, read to its end.
+#[derive(Debug)]
+pub struct ReadAll {
+    pub outcomes: Vec<RowOutcome>,
+    /// Lines that repeated the header (not data).
+    pub header_repeats: u64,
+}
+
+/// Reads delimited text (wide or long layout, as `opts` says) from bytes: the door of the
+/// fuzz targets and of tests that need no file.
+pub fn read_delimited(
+    name: &str,
+    bytes: &[u8],
+    rs: &crate::ruleset::Ruleset,
+    opts: &IngestOptions,
+) -> Result<ReadAll, RunError> {
+    let buffered: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = InputReader::delimited(0, name.to_string(), buffered, rs, opts)?;
+    let mut outcomes = Vec::new();
+    while reader.next_batch(4096, rs, &mut outcomes)? {}
+    Ok(ReadAll {
+        outcomes,
+        header_repeats: reader.header_repeats(),
+    })
+}
+
 /// Parquet or Arrow IPC, by the file's first bytes (not its extension).
 fn sniff_columnar(path: &std::path::Path) -> Option<columnar::ColumnarKind> {
     let mut head = [0u8; 8];
@@ -493,11 +542,28 @@ fn sniff_columnar(path: &std::path::Path) -> Option<columnar::ColumnarKind> {
 /// An input whose header line has been read and split.
 pub(crate) struct OpenedInput {
     pub name: String,
-    pub buffered: Box<dyn BufRead + Send>,
-    pub header_line: Vec<u8>,
-    pub names: Vec<String>,
-    pub delimiter: u8,
+    pub lines: records::PhysicalLines,
+    pub header: records::Header,
     pub mark: DecimalMark,
+}
+
+impl OpenedInput {
+    /// Comma-delimited UTF-8 text held in memory (a frame written out as its export, or the
+    /// header of results another reader produces), header line first.
+    pub(crate) fn from_text(
+        name: String,
+        text: Vec<u8>,
+        decimal: Decimal,
+    ) -> Result<OpenedInput, RunError> {
+        let mut lines = records::PhysicalLines::new(Box::new(std::io::Cursor::new(text)));
+        let header = records::read_header(&name, &mut lines, TextEncoding::Utf8)?;
+        Ok(OpenedInput {
+            mark: decimal.mark(header.delimiter),
+            name,
+            lines,
+            header,
+        })
+    }
 }
 
 /// How numbers write their decimals (`--decimal`).
@@ -521,66 +587,6 @@ impl Decimal {
             Decimal::Auto => DecimalMark::Unsettled,
         }
     }
-}
-
-/// Splits the header line into column names.
-pub(crate) fn header_names(
-    name: &str,
-    header_line: &[u8],
-    delimiter: u8,
-) -> Result<Vec<String>, RunError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(header_line);
-    let mut record = csv::ByteRecord::new();
-    reader
-        .read_byte_record(&mut record)
-        .map_err(|e| RunError::Read {
-            file: name.to_string(),
-            line: 1,
-            message: format!("cannot read the header: {e}"),
-        })?;
-    Ok(record
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect())
-}
-
-/// Reads the header line (without its terminator) and strips a UTF-8 BOM.
-pub(crate) fn read_header_line(name: &str, reader: &mut dyn BufRead) -> Result<Vec<u8>, RunError> {
-    let mut line = Vec::new();
-    let n = reader
-        .read_until(b'\n', &mut line)
-        .map_err(|e| RunError::io(format!("cannot read {name}"), e))?;
-    if n == 0 {
-        return Err(ConfigError::Input {
-            file: name.to_string(),
-            message: "the file is empty: a header line naming the columns (patient_id, hb_g_dl, ...) is required".into(),
-        }
-        .into());
-    }
-    if line.starts_with(&[0xef, 0xbb, 0xbf]) {
-        line.drain(..3);
-    }
-    if line.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ConfigError::Input {
-            file: name.to_string(),
-            message: "line 1 is blank: the first line must be the header naming the columns".into(),
-        }
-        .into());
-    }
-    let control = line
-        .iter()
-        .any(|b| *b == 0 || (*b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || *b == 0x7f);
-    if control || std::str::from_utf8(&line).is_err() {
-        return Err(ConfigError::Input {
-            file: name.to_string(),
-            message: "line 1 holds binary data or is not UTF-8 text: this is not a delimited text export; export the results as UTF-8 CSV".into(),
-        }
-        .into());
-    }
-    Ok(line)
 }
 
 /// Picks the delimiter among `,` `;` tab `|`: the one occurring most often outside quotes

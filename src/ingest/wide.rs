@@ -1,7 +1,5 @@
 //! Reader of the wide layout: one row per specimen, `<analyte>_<unit>` columns.
 
-use std::io::{BufRead, Read};
-
 use crate::analyte::Analyte;
 use crate::cell::{is_missing_token, parse_cell, Cell, DecimalMark, Measure};
 use crate::error::RunError;
@@ -10,7 +8,8 @@ use crate::ingest::header::{resolve_header, Column, HeaderMap};
 use crate::ingest::lines;
 use crate::ingest::mapping::Mapping;
 use crate::ingest::plausible;
-use crate::ingest::{read_header_line, Input, Reject, RejectReason, RowOutcome};
+use crate::ingest::records::{self, Item, Records};
+use crate::ingest::{Input, Reject, RejectReason, RowOutcome};
 use crate::panel::{Conversion, Panel};
 use crate::ruleset::Ruleset;
 
@@ -35,9 +34,7 @@ pub struct WideReader {
     pub header: HeaderMap,
     pub delimiter: u8,
     rows: WideRows,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    line_index: lines::LineIndex,
-    record: csv::ByteRecord,
+    records: Records,
     data_rows: u64,
     fields: Vec<String>,
     /// Lines that repeated the header (not data; counted in the summary).
@@ -53,41 +50,36 @@ impl WideReader {
         ruleset: &Ruleset,
     ) -> Result<WideReader, RunError> {
         let name = input.name();
-        let mut buffered = input.open()?;
-        let header_line = read_header_line(&name, buffered.as_mut())?;
-        WideReader::from_header(
-            input_index,
+        let mut lines = records::PhysicalLines::new(input.open()?);
+        let header = records::read_header(&name, &mut lines, records::TextEncoding::Utf8)?;
+        let opened = super::OpenedInput {
+            mark: super::Decimal::Auto.mark(header.delimiter),
             name,
-            buffered,
-            header_line,
-            ruleset,
-            None,
-            super::Decimal::Auto,
-        )
+            lines,
+            header,
+        };
+        WideReader::from_header(input_index, opened, ruleset, None)
     }
 
     /// Continues from an already read header line.
     pub(crate) fn from_header(
         input_index: usize,
-        name: String,
-        buffered: Box<dyn BufRead + Send>,
-        header_line: Vec<u8>,
+        opened: super::OpenedInput,
         ruleset: &Ruleset,
         mapping: Option<&Mapping>,
-        decimal: super::Decimal,
     ) -> Result<WideReader, RunError> {
-        let delimiter = super::detect_delimiter(&header_line);
-        let names = super::header_names(&name, &header_line, delimiter)?;
-        let header = resolve_header(&name, &names, ruleset, mapping)?;
-        let (mut reader, line_index) = lines::csv_reader(header_line, buffered, delimiter);
-        reader.byte_headers().map_err(|e| RunError::Read {
-            file: name.clone(),
-            line: 1,
-            message: format!("cannot read the header: {e}"),
-        })?;
+        let super::OpenedInput {
+            name,
+            lines,
+            header: text_header,
+            mark,
+        } = opened;
+        let delimiter = text_header.delimiter;
+        let header = resolve_header(&name, &text_header.names, ruleset, mapping)?;
+        let records = Records::new(&name, lines, &text_header);
         let context = ContextSource {
             max_age: ruleset.thresholds.age_valid_max_years,
-            mark: decimal.mark(delimiter),
+            mark,
             collection_date_column: header.position(&Column::CollectedAt).is_some(),
         };
         Ok(WideReader {
@@ -103,9 +95,7 @@ impl WideReader {
                 context,
                 numeric: Vec::new(),
             },
-            reader,
-            line_index,
-            record: csv::ByteRecord::new(),
+            records,
             data_rows: 0,
             fields: Vec::new(),
             header_repeats: 0,
@@ -120,18 +110,23 @@ impl WideReader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         for _ in 0..max {
-            let Some(line) = lines::next_record(
-                &mut self.reader,
-                &mut self.record,
-                &self.line_index,
-                &self.name,
-            )?
-            else {
-                return Ok(false);
+            let line = match self.records.next(&mut self.fields)? {
+                None => return Ok(false),
+                Some(Item::Fields { line }) => line,
+                Some(Item::Bad(bad)) => {
+                    self.data_rows += 1;
+                    out.push(RowOutcome::Reject(Reject {
+                        input: self.input_index,
+                        line: bad.line,
+                        reason: bad.reason,
+                        message: bad.message,
+                        raw: bad.raw,
+                        patient_id: None,
+                    }));
+                    continue;
+                }
             };
-            lines::fields_into(&self.record, &mut self.fields);
             match lines::line_kind(&self.fields, &self.header.names) {
-                lines::LineKind::Blank => continue,
                 lines::LineKind::RepeatedHeader => {
                     self.header_repeats += 1;
                     continue;

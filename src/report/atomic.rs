@@ -7,9 +7,15 @@
 //! `classify` writes its results, rejects and summary through it; any command that writes
 //! files (`diff -o`) can do the same: [`AtomicOutputs::create`] per file, write, flush,
 //! [`AtomicOutputs::commit`].
+//!
+//! A destination that is not a regular file (a device such as `/dev/null`, a FIFO, a socket,
+//! or a link into `/dev` or `/proc` such as `/dev/stdout`) is a stream: it is written
+//! directly and never replaced by a file. Every temporary file is listed in a process-wide
+//! registry so that a signal handler can remove them ([`remove_temp_files`]).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use tempfile::TempPath;
 use thiserror::Error;
@@ -29,6 +35,62 @@ impl From<AtomicError> for RunError {
     fn from(e: AtomicError) -> RunError {
         RunError::io(e.context, e.source)
     }
+}
+
+/// The temporary files of this process not yet renamed or removed.
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temp_files() -> MutexGuard<'static, Vec<PathBuf>> {
+    TEMP_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes every temporary output file of this process, for a signal handler that then
+/// exits. The registry stays locked (the caller exits), so no temporary file is created or
+/// renamed after this call.
+pub fn remove_temp_files() {
+    let mut files = temp_files();
+    for path in files.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    std::mem::forget(files);
+}
+
+/// A destination written directly instead of through a temporary file: anything that exists
+/// and is not a regular file or a directory, or a path that leads to a file descriptor
+/// (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`), whatever it points to.
+pub fn is_stream(dest: &Path) -> bool {
+    if let Ok(meta) = std::fs::metadata(dest) {
+        if !meta.is_file() && !meta.is_dir() {
+            return true;
+        }
+    }
+    let special = |p: &Path| {
+        [
+            "/proc",
+            "/dev/fd",
+            "/dev/stdout",
+            "/dev/stderr",
+            "/dev/stdin",
+        ]
+        .iter()
+        .any(|s| p.starts_with(s))
+    };
+    let mut path = dest.to_path_buf();
+    for _ in 0..40 {
+        if special(&path) {
+            return true;
+        }
+        match std::fs::read_link(&path) {
+            Ok(target) if target.is_relative() => {
+                path = path.parent().unwrap_or(Path::new(".")).join(target);
+            }
+            Ok(target) => path = target,
+            Err(_) => break,
+        }
+    }
+    std::fs::canonicalize(dest).is_ok_and(|p| special(&p))
 }
 
 /// A file written under a temporary name, to be renamed to `dest`.
@@ -52,6 +114,9 @@ impl AtomicOutputs {
     /// stays on one file system) and returns a buffered writer into it. The caller must
     /// flush the writer before [`AtomicOutputs::commit`].
     pub fn create(&mut self, dest: &Path) -> Result<Box<dyn Write + Send>, AtomicError> {
+        if is_stream(dest) {
+            return open_stream(dest);
+        }
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -68,11 +133,14 @@ impl AtomicOutputs {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o644));
         }
+        let mut registry = temp_files();
         let tmp = builder.tempfile_in(&dir).map_err(|source| AtomicError {
             context: format!("cannot create a temporary file in {}", dir.display()),
             source,
         })?;
         let (file, temp) = tmp.into_parts();
+        registry.push(temp.to_path_buf());
+        drop(registry);
         self.pending.push(Pending {
             temp,
             dest: dest.to_path_buf(),
@@ -83,9 +151,13 @@ impl AtomicOutputs {
     /// Renames every file into place, in the order they were created. When one rename
     /// fails, the destinations already placed by this commit are removed again and the
     /// remaining temporary files are deleted.
-    pub fn commit(self) -> Result<(), AtomicError> {
+    pub fn commit(mut self) -> Result<(), AtomicError> {
+        // Held while renaming: a signal arriving now waits until every output is in place.
+        let mut registry = temp_files();
         let mut placed: Vec<PathBuf> = Vec::with_capacity(self.pending.len());
-        for p in self.pending {
+        for p in std::mem::take(&mut self.pending) {
+            let temp_path = p.temp.to_path_buf();
+            registry.retain(|t| *t != temp_path);
             if let Err(e) = p.temp.persist(&p.dest) {
                 for dest in &placed {
                     // Best effort: the rename error below is what the user needs to see.
@@ -100,6 +172,34 @@ impl AtomicOutputs {
         }
         Ok(())
     }
+}
+
+impl Drop for AtomicOutputs {
+    /// The temporary files are removed (by their `TempPath`s); they leave the registry too.
+    fn drop(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut registry = temp_files();
+        for p in &self.pending {
+            registry.retain(|t| **t != *p.temp);
+        }
+    }
+}
+
+/// Opens a stream destination for writing: appended to when it is a regular file reached
+/// through `/dev` or `/proc` (the shell's `>` or `>>` already placed it), never created.
+fn open_stream(dest: &Path) -> Result<Box<dyn Write + Send>, AtomicError> {
+    let regular = std::fs::metadata(dest).is_ok_and(|m| m.is_file());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .append(regular)
+        .open(dest)
+        .map_err(|source| AtomicError {
+            context: format!("cannot open {} for writing", dest.display()),
+            source,
+        })?;
+    Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
 }
 
 #[cfg(test)]

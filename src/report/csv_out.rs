@@ -5,11 +5,38 @@
 /// prefix. Numbers (`-1.5`) are left untouched.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.trim().parse::<f64>().is_err() {
+    // Only a plain finite number is left alone: `-inf`, `+NaN` or `-1+1` are text to a
+    // spreadsheet's formula parser.
+    let number = matches!(
+        crate::cell::read_number(cell, crate::cell::DecimalMark::Point),
+        crate::cell::Number::Value(_)
+    ) && !cell.trim().contains(',');
+    let cell = escape_cell_controls(cell);
+    if risky && !number {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
-        std::borrow::Cow::Borrowed(cell)
+        cell
     }
+}
+
+/// Control characters other than tab, CR and LF (NUL, ESC, DEL, C1) written as `\xNN`: an
+/// output opened in a terminal or a spreadsheet shows them instead of obeying them.
+fn escape_cell_controls(cell: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
+    if !cell.chars().any(control) {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    std::borrow::Cow::Owned(
+        cell.chars()
+            .map(|c| {
+                if control(c) {
+                    format!("\\x{:02X}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Appends one text cell (RFC 4180: quoted when it holds the delimiter, a quote or a line

@@ -26,6 +26,20 @@ impl RejectsWriter {
             .map_err(csv_io)
     }
 
+    /// One reject as a CSV record (no line terminator), as the rejects file writes it: the
+    /// form in which rejects go to stderr when the run has no rejects file.
+    pub fn record_line(source: &str, r: &Reject) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let line = r.line.to_string();
+        let fields = [source, &line, r.reason.code(), &r.message, &r.raw];
+        let _ = w.write_record(fields.iter().map(|f| neutralise(f).into_owned()));
+        let bytes = w.into_inner().unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        text.strip_suffix('\n').unwrap_or(&text).to_string()
+    }
+
     pub fn finish(self) -> io::Result<()> {
         let mut inner = self.writer.into_inner().map_err(|e| e.into_error())?;
         inner.flush()

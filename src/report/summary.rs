@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+/// Unknown condition/medication values that are not code-like: counted, never shown (PHI).
+const FREE_TEXT_CODES: &str = "(free text, not shown)";
+
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::RejectReason;
@@ -174,6 +177,12 @@ impl Summary {
         }
     }
 
+    /// The key under which unknown condition or medication values that are not code-like
+    /// are counted.
+    pub fn free_text_key() -> &'static str {
+        FREE_TEXT_CODES
+    }
+
     pub fn count_classified(
         &mut self,
         input: usize,
@@ -198,7 +207,13 @@ impl Summary {
             *self.flag_counts.entry(f.code().to_string()).or_default() += 1;
         }
         for c in unknown_codes {
-            *self.unknown_context_codes.entry(c.clone()).or_default() += 1;
+            // Only code-like values are named; free text (a name, a note) is only counted.
+            let key = if crate::messages::looks_like_code(c) {
+                c.clone()
+            } else {
+                FREE_TEXT_CODES.to_string()
+            };
+            *self.unknown_context_codes.entry(key).or_default() += 1;
         }
     }
 

@@ -91,6 +91,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
             Pregnancy::Trimester1 => PregnancyKey::T1,
             Pregnancy::Trimester2 => PregnancyKey::T2,
             Pregnancy::Trimester3 => PregnancyKey::T3,
+            Pregnancy::Unreadable => PregnancyKey::None,
             _ => PregnancyKey::Unknown,
         }
     } else {
@@ -136,6 +137,8 @@ fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
     }
     if p.pregnancy != Pregnancy::No && !input.pregnancy_applies {
         line.push_str("; pregnancy ignored (male or under the pregnancy age)");
+    } else if p.pregnancy == Pregnancy::Unreadable {
+        line.push_str("; pregnant value not recognised: pregnancy unknown, so the non-pregnant cutoff is used and pregnancy cautions apply");
     }
     if p.age_years
         .is_some_and(|a| a > t.hb_cutoff_extrapolated_above_years)

@@ -229,6 +229,22 @@ impl Ruleset {
         Ruleset::from_files(RulesetOrigin::Embedded, &files)
     }
 
+    /// The embedded ruleset with one file's text replaced, loaded and validated as a lab's
+    /// copy would be (origin `name`): how the loader is tested and fuzzed without a directory.
+    pub fn embedded_with(name: &str, file: &str, text: &str) -> Result<Ruleset, RulesetError> {
+        let mut files: HashMap<String, String> = EMBEDDED
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        files.insert(file.to_string(), text.to_string());
+        Ruleset::from_files(RulesetOrigin::Directory(name.to_string()), &files)
+    }
+
+    /// The names of a ruleset's files, the manifest first.
+    pub fn file_names() -> Vec<&'static str> {
+        std::iter::once(MANIFEST).chain(RULESET_FILES).collect()
+    }
+
     /// Loads and validates a ruleset directory (a lab's local copy).
     pub fn from_dir(dir: &Path) -> Result<Ruleset, RulesetError> {
         let origin = RulesetOrigin::Directory(dir.display().to_string());

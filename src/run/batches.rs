@@ -21,15 +21,49 @@ pub(super) fn channel() -> (SyncSender<BatchMessage>, Receiver<BatchMessage>) {
     std::sync::mpsc::sync_channel(BATCHES_AHEAD)
 }
 
+/// The inputs of a run as the reading thread sees them.
+pub(super) struct Inputs<'a> {
+    pub inputs: &'a [crate::ingest::Input],
+    /// Readers still open (stdin); a file is reopened when its turn comes.
+    pub opened: &'a mut [Option<InputReader>],
+    /// What each input's reader counted, filled in as inputs finish.
+    pub ends: &'a mut [InputEnd],
+    /// The FHIR Patient resources of every input of the run.
+    pub patients: &'a std::sync::Arc<crate::ingest::fhir::Patients>,
+    pub options: &'a crate::ingest::IngestOptions,
+}
+
+/// What a reader counted besides its rows, taken when its input is read.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct InputEnd {
+    /// Lines that repeated the header.
+    pub header_repeats: u64,
+    /// FHIR and HL7 v2 inputs: Patients, preliminary results, other resources.
+    pub interchange: Option<crate::ingest::InterchangeCounts>,
+}
+
 /// Reads every input in turn, `batch_rows` rows at a time, into `tx`; stops at the first
-/// read error (sent) or when the receiver is gone.
+/// error (sent) or when the receiver is gone. One input is open at a time: each is closed
+/// when its rows are read.
 pub(super) fn read_all(
-    readers: &mut [InputReader],
+    inputs: Inputs<'_>,
     batch_rows: usize,
     rs: &Ruleset,
     tx: SyncSender<BatchMessage>,
 ) {
-    for reader in readers.iter_mut() {
+    for (i, input) in inputs.inputs.iter().enumerate() {
+        let opened = inputs.opened.get_mut(i).and_then(Option::take);
+        let mut reader = match opened {
+            Some(r) => r,
+            None => match InputReader::open(i, input, rs, inputs.options) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            },
+        };
+        crate::ingest::give_patients(&mut reader, inputs.patients);
         loop {
             let mut batch = Vec::with_capacity(batch_rows);
             match reader.next_batch(batch_rows, rs, &mut batch) {
@@ -46,6 +80,12 @@ pub(super) fn read_all(
                     return;
                 }
             }
+        }
+        if let Some(end) = inputs.ends.get_mut(i) {
+            *end = InputEnd {
+                header_repeats: reader.header_repeats(),
+                interchange: reader.interchange_counts(),
+            };
         }
     }
 }

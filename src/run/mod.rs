@@ -66,6 +66,11 @@ impl ClassifyOptions {
             return Some(r.clone());
         }
         let out = self.output.as_ref()?;
+        // A device or stream output (`/dev/null`, `/dev/stdout`) has no file beside it: the
+        // rejects then go to stderr, as with stdout output.
+        if crate::report::atomic::is_stream(out) {
+            return None;
+        }
         let stem = out.file_stem()?.to_string_lossy().into_owned();
         Some(out.with_file_name(format!("{stem}.rejects.csv")))
     }
@@ -94,13 +99,20 @@ pub fn classify(
         return Err(ConfigError::Usage("`-` (stdin) may be given only once".into()).into());
     }
     paths::check(opts)?;
-    // Open every input first: header problems stop the run before any row is processed.
-    let mut readers = Vec::with_capacity(opts.inputs.len());
+    // Check every input's header first: header problems stop the run before any row is
+    // processed. Files are closed again and reopened one at a time when their rows are read
+    // (stdin, which cannot be reopened, stays open).
+    let mut summary = Summary::of_run(rs);
+    let mut readers: Vec<Option<InputReader>> = Vec::with_capacity(opts.inputs.len());
+    // FHIR Patient resources of every input, for the Observations of every input.
+    let mut patients = crate::ingest::fhir::Patients::default();
     for (i, input) in opts.inputs.iter().enumerate() {
-        readers.push(InputReader::open(i, input, rs, &opts.ingest)?);
+        let reader = InputReader::open(i, input, rs, &opts.ingest)?;
+        summary.inputs.push(input_summary(input, &reader));
+        crate::ingest::add_patients(&mut patients, &reader);
+        readers.push((*input == Input::Stdin).then_some(reader));
     }
-    crate::ingest::share_patients(&mut readers);
-    let mut summary = new_summary(rs, &opts.inputs, &readers);
+    let patients = std::sync::Arc::new(patients);
     summary.command_line = opts.command_line.clone();
     summary.started_at = started_at;
     summary.partition = opts.partition.map(Into::into);
@@ -119,8 +131,18 @@ pub fn classify(
     // Reading and parsing run on their own thread, a couple of batches ahead of the
     // evaluation and the (sequential, in-order) writing.
     let (tx, rx) = batches::channel();
+    let mut ends = vec![batches::InputEnd::default(); opts.inputs.len()];
     std::thread::scope(|scope| -> Result<(), RunError> {
-        scope.spawn(|| batches::read_all(&mut readers, batch_rows, rs, tx));
+        scope.spawn(|| {
+            let inputs = batches::Inputs {
+                inputs: &opts.inputs,
+                opened: &mut readers,
+                ends: &mut ends,
+                patients: &patients,
+                options: &opts.ingest,
+            };
+            batches::read_all(inputs, batch_rows, rs, tx)
+        });
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for message in rx {
             let mut batch = message?;
@@ -133,7 +155,7 @@ pub fn classify(
             for part in parts {
                 outputs.write_results(part.chunk)?;
                 for item in part.items {
-                    write_item(item, opts, &mut outputs, &mut summary, messages)?;
+                    write_item(item, &mut outputs, &mut summary, messages)?;
                 }
             }
             progress.update(&summary, messages);
@@ -141,9 +163,9 @@ pub fn classify(
         Ok(())
     })?;
     progress.finish(&summary, messages);
-    for (input, reader) in summary.inputs.iter_mut().zip(&readers) {
-        input.header_repeats = reader.header_repeats();
-        if let Some(c) = reader.interchange_counts() {
+    for (input, end) in summary.inputs.iter_mut().zip(&ends) {
+        input.header_repeats = end.header_repeats;
+        if let Some(c) = end.interchange {
             input.patients_read = c.patients_read;
             input.preliminary_results = c.preliminary;
             input.other_resources = c.other;
@@ -184,7 +206,6 @@ fn keep_partition(
 /// Writes one evaluated row outcome where it belongs and counts it in the ledger.
 fn write_item(
     item: Processed<'_>,
-    opts: &ClassifyOptions,
     outputs: &mut Outputs,
     summary: &mut Summary,
     messages: &dyn Messages,
@@ -201,12 +222,14 @@ fn write_item(
         }
         Processed::Reject(r) => {
             let source = &summary.inputs[r.input].name;
-            if !outputs.write_reject(source, r)? && opts.progress != Progress::Quiet {
-                messages.warn(&format!(
-                    "rejected {source} line {}: {} ({})",
-                    r.line,
-                    r.message,
-                    r.reason.code()
+            // With no rejects file (stdout output), every reject goes to stderr as a complete
+            // record, even under --quiet: a reject is data, not progress.
+            if !outputs.write_reject(source, r)? {
+                if summary.rejected == 0 {
+                    messages.warn(&crate::report::rejects::REJECT_COLUMNS.join(","));
+                }
+                messages.warn(&crate::report::rejects::RejectsWriter::record_line(
+                    source, r,
                 ));
             }
             summary.count_reject(r.input, r.reason);
@@ -216,30 +239,26 @@ fn write_item(
     Ok(())
 }
 
-/// The summary of a run before any row: engine, ruleset and the inputs as opened.
-fn new_summary(rs: &Ruleset, inputs: &[Input], readers: &[InputReader]) -> Summary {
-    let mut summary = Summary::of_run(rs);
-    for (input, r) in inputs.iter().zip(readers) {
-        summary.inputs.push(InputSummary {
-            name: input.name(),
-            size_bytes: input.size(),
-            layout: r.layout_name().into(),
-            format: r.format_name().into(),
-            delimiter: match r.delimiter() {
-                0 => String::new(),
-                b'\t' => "tab".into(),
-                d => char::from(d).to_string(),
-            },
-            ignored_columns: r
-                .ignored()
-                .iter()
-                .map(|(c, why)| IgnoredColumn {
-                    column: c.clone(),
-                    reason: why.clone(),
-                })
-                .collect(),
-            ..InputSummary::default()
-        });
+/// The summary entry of an input as opened (before any row).
+fn input_summary(input: &Input, r: &InputReader) -> InputSummary {
+    InputSummary {
+        name: input.name(),
+        size_bytes: input.size(),
+        layout: r.layout_name().into(),
+        format: r.format_name().into(),
+        delimiter: match r.delimiter() {
+            0 => String::new(),
+            b'\t' => "tab".into(),
+            d => char::from(d).to_string(),
+        },
+        ignored_columns: r
+            .ignored()
+            .iter()
+            .map(|(c, why)| IgnoredColumn {
+                column: c.clone(),
+                reason: why.clone(),
+            })
+            .collect(),
+        ..InputSummary::default()
     }
-    summary
 }

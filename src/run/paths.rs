@@ -8,9 +8,19 @@ use super::ClassifyOptions;
 use crate::error::ConfigError;
 use crate::ingest::Input;
 
-/// The file a path names, resolved through links: the canonical parent directory and the
-/// file name (the file itself need not exist yet).
+/// The file a path names, resolved through links: for an existing file its device and
+/// inode (hard links included), else the canonical parent directory and the file name (the
+/// file need not exist yet).
 fn identity(path: &Path) -> Option<PathBuf> {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        return Some(PathBuf::from(format!(
+            "inode:{}:{}",
+            meta.dev(),
+            meta.ino()
+        )));
+    }
     if let Ok(p) = std::fs::canonicalize(path) {
         return Some(p);
     }
@@ -50,6 +60,8 @@ pub(super) fn check(opts: &ClassifyOptions) -> Result<(), ConfigError> {
     .into_iter()
     .filter_map(|(flag, p)| p.map(|p| (flag, p)))
     .filter(|(_, p)| p.as_os_str() != "-")
+    // Devices and streams are written directly, never replaced: nothing to protect.
+    .filter(|(_, p)| !crate::report::atomic::is_stream(p))
     .collect();
     let mut seen: Vec<(PathBuf, &str)> = Vec::new();
     for (flag, path) in outputs {

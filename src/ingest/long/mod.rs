@@ -13,7 +13,6 @@ mod store;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
 
 use crate::analyte::Analyte;
 use crate::cell::{is_missing_token, parse_cell, Cell, DecimalMark, Measure};
@@ -21,6 +20,7 @@ use crate::error::{ConfigError, RunError};
 use crate::ingest::header::{context_column, Column};
 use crate::ingest::lines;
 use crate::ingest::mapping::{known_units, CodeTarget, Mapping};
+use crate::ingest::records::{Item, Records};
 use crate::ingest::{plausible, Reject, RejectReason, RowOutcome};
 use crate::panel::Conversion;
 use crate::ruleset::Ruleset;
@@ -141,8 +141,7 @@ pub struct LongReader {
     pub delimiter: u8,
     pub ignored: Vec<(String, String)>,
     mark: DecimalMark,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    line_index: lines::LineIndex,
+    records: Records,
     context_cols: Vec<(Column, usize)>,
     cols: HashMap<LongColumn, usize>,
     n_fields: usize,
@@ -166,12 +165,12 @@ impl LongReader {
     ) -> Result<LongReader, RunError> {
         let super::OpenedInput {
             name,
-            buffered,
-            header_line,
-            names,
-            delimiter,
+            lines,
+            header,
             mark,
         } = opened;
+        let names = &header.names;
+        let delimiter = header.delimiter;
         let mut cols = HashMap::new();
         let mut context_cols = Vec::new();
         let mut ignored = Vec::new();
@@ -220,15 +219,14 @@ impl LongReader {
             }
             .into());
         }
-        let (reader, line_index) = lines::csv_reader(header_line, buffered, delimiter);
+        let records = Records::new(&name, lines, &header);
         Ok(LongReader {
             input_index,
             name,
             delimiter,
             ignored,
             mark,
-            reader,
-            line_index,
+            records,
             context_cols,
             cols,
             n_fields: names.len(),
@@ -323,17 +321,28 @@ impl LongReader {
 
     fn load(&mut self, rs: &Ruleset) -> Result<Store, RunError> {
         let mut store = Store::new(self.context_cols.len());
-        let mut record = csv::ByteRecord::new();
         let mut scratch = Scratch::default();
         let mut data_rows = 0u64;
-        while let Some(line) =
-            lines::next_record(&mut self.reader, &mut record, &self.line_index, &self.name)?
-        {
+        loop {
             let mut fields = std::mem::take(&mut scratch.fields);
-            fields.clear();
-            lines::fields_of(&record, &mut fields);
+            let line = match self.records.next(&mut fields)? {
+                None => break,
+                Some(Item::Fields { line }) => line,
+                Some(Item::Bad(bad)) => {
+                    data_rows += 1;
+                    store.rejects.push(Reject {
+                        input: self.input_index,
+                        line: bad.line,
+                        reason: bad.reason,
+                        message: bad.message,
+                        raw: bad.raw,
+                        patient_id: None,
+                    });
+                    scratch.fields = fields;
+                    continue;
+                }
+            };
             match lines::line_kind(&fields, &self.header_names) {
-                lines::LineKind::Blank => {}
                 lines::LineKind::RepeatedHeader => self.header_repeats += 1,
                 lines::LineKind::Data => {
                     data_rows += 1;
@@ -482,7 +491,7 @@ impl LongReader {
         let code = self.col(fields, LongColumn::TestCode).unwrap_or("").trim();
         let mapped = self.mapping.as_ref().and_then(|m| m.test_code(code));
         let Some(analyte) = mapped.map(|m| m.analyte).or_else(|| rs.loinc(code)) else {
-            let msg = format!("test code {code:?} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it");
+            let msg = format!("test code {} is neither a LOINC code of loinc.csv nor mapped; map it with --mapping to use it", crate::messages::quote_code(code));
             return Err(self.reject(line, fields, RejectReason::UnknownTestCode, msg));
         };
         let raw_value = self.col(fields, LongColumn::Value).unwrap_or("");
@@ -545,7 +554,8 @@ impl LongReader {
         };
         let Some(unit) = rs.unit_from_text(analyte, unit_text) else {
             let msg = format!(
-                "{analyte} ({code}): unit {unit_text:?} is not a known unit for {analyte} ({}); the result was not used (units are never guessed)",
+                "{analyte} ({code}): unit {} is not a known unit for {analyte} ({}); the result was not used (units are never guessed)",
+                crate::messages::quote_code(unit_text),
                 known_units(rs, analyte)
             );
             return Err((RejectReason::UnknownUnit, msg));
@@ -621,14 +631,9 @@ impl LongReader {
         window_days: f64,
     ) -> Result<LongReader, RunError> {
         let names: Vec<String> = ROW_COLUMNS.iter().map(|c| c.to_string()).collect();
-        let opened = super::OpenedInput {
-            name,
-            buffered: Box::new(std::io::Cursor::new(Vec::new())),
-            header_line: names.join(",").into_bytes(),
-            names,
-            delimiter: b',',
-            mark: DecimalMark::Point,
-        };
+        let mut header = names.join(",").into_bytes();
+        header.push(b'\n');
+        let opened = super::OpenedInput::from_text(name, header, super::Decimal::Point)?;
         LongReader::from_header(input_index, opened, mapping, window_days)
     }
 

@@ -271,6 +271,7 @@ fn pregnancy_code(p: Pregnancy) -> &'static str {
         Pregnancy::Trimester2 => "pregnant, trimester 2",
         Pregnancy::Trimester3 => "pregnant, trimester 3",
         Pregnancy::TrimesterUnknown => "pregnant, trimester unknown",
+        Pregnancy::Unreadable => "pregnancy unknown (value not recognised)",
     }
 }
 

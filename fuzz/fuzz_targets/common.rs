@@ -1,0 +1,42 @@
+//! Properties shared by the reader targets. The independent count of an export's data lines
+//! is the test suite's own (tests/it/line_count.rs), so the two cannot drift apart.
+
+use anemia_engine::ingest::{ReadAll, RowOutcome};
+
+#[path = "../../tests/it/line_count.rs"]
+mod line_count;
+use line_count::expected_rows;
+
+/// Every data line is in exactly one place: the lines of the outcomes are distinct, and (with
+/// `compare_count`, for UTF-8 input: the independent count compares header repeats as UTF-8
+/// text) the rows accounted for equal the independent count of data lines.
+pub fn check_ledger(read: &ReadAll, bytes: &[u8], compare_count: bool) {
+    let mut lines = Vec::new();
+    let mut accounted = 0u64;
+    for o in &read.outcomes {
+        match o {
+            RowOutcome::Panel(p) => {
+                accounted += p.rows_used;
+                lines.push(p.line);
+            }
+            RowOutcome::Reject(r) => {
+                accounted += 1;
+                lines.push(r.line);
+            }
+            RowOutcome::NotAttached(n) => {
+                accounted += 1;
+                lines.push(n.line);
+            }
+        }
+    }
+    let n = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), n, "a physical line is in two places");
+    if !compare_count {
+        return;
+    }
+    if let Some(expected) = expected_rows(bytes) {
+        assert_eq!(accounted, expected, "rows accounted for != data lines");
+    }
+}
