@@ -18,6 +18,7 @@ use std::time::Instant;
 use crate::error::{ConfigError, RunError};
 use crate::ingest::{IngestOptions, Input, InputReader};
 use crate::messages::Messages;
+use crate::nightly::{self, collect::Collector};
 use crate::report::summary::{IgnoredColumn, InputSummary, Summary};
 use crate::report::{OutputFormat, ResultsSpec};
 use crate::ruleset::Ruleset;
@@ -47,6 +48,8 @@ pub struct ClassifyOptions {
     pub format: OutputFormat,
     pub rejects: Option<PathBuf>,
     pub summary: Option<PathBuf>,
+    /// The nightly HTML report of the run (`--report`).
+    pub report: Option<PathBuf>,
     pub guidance_text: bool,
     /// The evidence column (`--evidence full`); left out with `--evidence none`.
     pub evidence: bool,
@@ -115,15 +118,26 @@ pub fn classify(
     // Reading and parsing run on their own thread, a couple of batches ahead of the
     // evaluation and the (sequential, in-order) writing.
     let (tx, rx) = batches::channel();
+    // The nightly report's side table (counts and bounded samples), only with --report.
+    let mut night = opts.report.as_ref().map(|_| Collector::new());
     std::thread::scope(|scope| -> Result<(), RunError> {
         scope.spawn(|| batches::read_all(&mut readers, batch_rows, rs, tx));
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for message in rx {
             let batch = message?;
-            let parts =
-                batches::process_batch(&batch, rs, outputs.spec(), outputs.encoder(), threads)
-                    .map_err(|e| outputs.row_error(e))?;
+            let parts = batches::process_batch(
+                &batch,
+                rs,
+                outputs.spec(),
+                outputs.encoder(),
+                threads,
+                night.is_some(),
+            )
+            .map_err(|e| outputs.row_error(e))?;
             for part in parts {
+                if let (Some(night), Some(results)) = (night.as_mut(), &part.results) {
+                    night.add_results(results);
+                }
                 outputs.write_results(part.chunk)?;
                 for item in part.items {
                     write_item(item, opts, &mut outputs, &mut summary, messages)?;
@@ -143,7 +157,25 @@ pub fn classify(
     summary.output = opts.output.as_ref().map(|p| p.display().to_string());
     summary.rejects = opts.rejects_path().map(|p| p.display().to_string());
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    finished.commit(&summary)?;
+    let report = match (&night, &opts.report) {
+        (Some(collector), Some(path)) => Some(
+            nightly::render(&nightly::ReportInput {
+                ledger: nightly::Ledger::of_summary(&summary, "this run"),
+                collector,
+                ruleset: rs,
+                result_files: Vec::new(),
+                result_checksums: Vec::new(),
+            })
+            .map_err(|e| {
+                RunError::io(
+                    format!("writing the report {}", path.display()),
+                    std::io::Error::other(e.to_string()),
+                )
+            })?,
+        ),
+        _ => None,
+    };
+    finished.commit(&summary, report.as_deref())?;
     Ok(summary)
 }
 

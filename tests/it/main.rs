@@ -14,6 +14,7 @@ mod guidance;
 mod long_layout;
 mod long_scale;
 mod messy;
+mod nightly;
 mod output_paths;
 mod properties;
 mod qa;
