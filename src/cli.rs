@@ -25,6 +25,7 @@ const CLASSIFY_EXAMPLES: &str = "\
 Examples:
   anemia-engine classify examples/lab_export.csv -o results.csv --summary summary.json
   anemia-engine classify exports/ -o results.parquet --rejects rejects.csv --strict
+  anemia-engine classify export.csv -o results.parquet --summary s.json --report night.html
   anemia-engine classify export.csv.gz --mapping lab.toml -o results.ndjson
   anemia-engine classify lis_export.csv --layout long --panel-window-days 3 -o results.csv
   anemia-engine classify export_semicolon.csv --decimal comma -o results.csv
@@ -71,8 +72,7 @@ const REPORT_EXAMPLES: &str = "\
 Examples:
   anemia-engine report results.parquet -o night.html
   anemia-engine report nights/*.csv -o week.html
-  anemia-engine report results.csv --summary summary.json -o night.html
-  anemia-engine classify export.csv -o results.csv --report night.html";
+  anemia-engine report results.csv --summary summary.json -o night.html";
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:

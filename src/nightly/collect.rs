@@ -5,7 +5,7 @@
 //!
 //! No identifier is ever kept: a point is two or three analyte values and a label.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 
 use polars::prelude::*;
 
@@ -188,11 +188,14 @@ fn stratified(per_label: &[BottomK]) -> Vec<LabelPoints> {
         .collect()
 }
 
+/// A cell of the count table: day, label index, site id, analyzer id.
+type CubeKey = (Option<i32>, u8, u16, u16);
+
 /// The side table of one report.
 #[derive(Debug)]
 pub struct Collector {
     ordinal: u64,
-    cube: HashMap<(Option<i32>, u8, u16, u16), u64>,
+    cube: HashMap<CubeKey, u64>,
     sites: Groups,
     analyzers: Groups,
     flags: [u64; Flag::COUNT],
@@ -311,7 +314,7 @@ impl Collector {
     /// The count table as a frame: `day` (i32, days since 1970-01-01, null when undated),
     /// `label`, `site`, `analyzer_id` (null when absent) and `n`, in a fixed order.
     pub fn cube_frame(&self) -> PolarsResult<DataFrame> {
-        let mut cells: Vec<(&(Option<i32>, u8, u16, u16), &u64)> = self.cube.iter().collect();
+        let mut cells: Vec<(&CubeKey, &u64)> = self.cube.iter().collect();
         cells.sort();
         let day: Int32Chunked = cells.iter().map(|(k, _)| k.0).collect();
         let label: StringChunked = cells
@@ -336,9 +339,6 @@ impl Collector {
         ])
     }
 }
-
-/// Counts by a key, for tables and bar charts.
-pub type Counts = BTreeMap<String, u64>;
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,6 @@ use thiserror::Error;
 
 use crate::analyte::Analyte;
 use crate::ruleset::{PregnancyKey, Ruleset, SexKey};
-use crate::vocab::Label;
 use aggregate::Aggregates;
 use charts::{ChartError, Cutoff, ScatterSpec};
 use collect::{Collector, LabelPoints};
@@ -36,9 +35,6 @@ const TEMPLATE: &str = include_str!("template.html");
 /// The Content-Security-Policy of the page: nothing may be fetched; only the inline style
 /// and the embedded font (a `data:` URL) are used.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:; base-uri 'none'; form-action 'none'";
-
-/// The `id` of every figure on a page, in page order.
-pub const FIGURE_IDS: [&str; 4] = ["fig-rejects", "fig-labels", "fig-flags", "fig-hb-ferritin"];
 
 /// A report could not be made.
 #[derive(Debug, Error)]
@@ -626,11 +622,6 @@ fn derived_ledger(path: &Path, info: &read::FileInfo) -> Result<Ledger, ReportEr
         ignored_known: false,
         inputs: Vec::new(),
     })
-}
-
-/// The label codes in their vocabulary order (for tests and the legend).
-pub fn label_codes() -> Vec<&'static str> {
-    Label::ALL.iter().map(|l| l.code()).collect()
 }
 
 #[cfg(test)]

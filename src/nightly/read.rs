@@ -108,12 +108,13 @@ fn days(column: &Column) -> PolarsResult<Vec<Option<i32>>> {
     })
 }
 
-fn texts(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    let c = df.column(name)?.cast(&DataType::String)?;
-    Ok(c.str()?
-        .iter()
-        .map(|v| v.map(|s| unneutralise(s).to_string()))
-        .collect())
+/// A column as text (cast once; rows are read as borrowed `&str`).
+fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Column> {
+    df.column(name)?.cast(&DataType::String)
+}
+
+fn borrowed(column: &Column) -> PolarsResult<Vec<Option<&str>>> {
+    Ok(column.str()?.iter().map(|v| v.map(unneutralise)).collect())
 }
 
 fn values(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
@@ -149,7 +150,8 @@ fn count_flags(column: &Column, collector: &mut Collector) -> PolarsResult<()> {
 
 /// Adds one batch of result rows to the collector; returns the checksums it saw.
 fn add_batch(df: &DataFrame, collector: &mut Collector) -> PolarsResult<Vec<String>> {
-    let labels = texts(df, "classification")?;
+    let label_column = text_column(df, "classification")?;
+    let labels = borrowed(&label_column)?;
     let day = days(df.column("collected_at")?)?;
     let [hb, ferritin, stfr, ret_he] = [
         values(df, VALUE_COLUMNS[0])?,
@@ -157,15 +159,17 @@ fn add_batch(df: &DataFrame, collector: &mut Collector) -> PolarsResult<Vec<Stri
         values(df, VALUE_COLUMNS[2])?,
         values(df, VALUE_COLUMNS[3])?,
     ];
-    let site = texts(df, "site")?;
-    let analyzer = texts(df, "analyzer_id")?;
+    let site_column = text_column(df, "site")?;
+    let site = borrowed(&site_column)?;
+    let analyzer_column = text_column(df, "analyzer_id")?;
+    let analyzer = borrowed(&analyzer_column)?;
     for i in 0..df.height() {
-        let Some(label) = labels[i].as_deref().and_then(Label::from_code) else {
+        let Some(label) = labels[i].and_then(Label::from_code) else {
+            // The cell is not quoted: in a file that is not a result file it could be anything.
             return Err(PolarsError::ComputeError(
                 format!(
-                    "row {}: classification {:?} is not a label code of this engine",
-                    collector.rows() + 1,
-                    labels[i].as_deref().unwrap_or("")
+                    "row {}: the classification is not a label code of this engine",
+                    collector.rows() + 1
                 )
                 .into(),
             ));
@@ -176,18 +180,20 @@ fn add_batch(df: &DataFrame, collector: &mut Collector) -> PolarsResult<Vec<Stri
             ferritin_ug_l: ferritin[i],
             stfr_mg_l: stfr[i],
             ret_he_pg: ret_he[i],
-            site: site[i].as_deref().unwrap_or(""),
-            analyzer_id: analyzer[i].as_deref().unwrap_or(""),
+            site: site[i].unwrap_or(""),
+            analyzer_id: analyzer[i].unwrap_or(""),
         };
         collector.add(label, &row, std::iter::empty());
     }
     count_flags(df.column("flags")?, collector)?;
-    let mut checksums: Vec<String> = texts(df, "ruleset_checksum")?
-        .into_iter()
-        .flatten()
-        .collect();
+    let checksum_column = text_column(df, "ruleset_checksum")?;
+    let mut checksums: Vec<String> = Vec::new();
+    for c in checksum_column.str()?.iter().flatten() {
+        if !checksums.iter().any(|seen| seen == c) {
+            checksums.push(c.to_string());
+        }
+    }
     checksums.sort();
-    checksums.dedup();
     Ok(checksums)
 }
 
