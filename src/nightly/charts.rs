@@ -63,6 +63,19 @@ pub fn label_hex(label: Label) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
+/// A 12×12 inline SVG of a label's marker (colour and shape), for the page's tables.
+pub fn label_swatch(label: Label) -> String {
+    let color = label_hex(label);
+    let body = match label_style(label).1 {
+        Shape::Circle => format!("<circle cx=\"6\" cy=\"6\" r=\"4.5\" fill=\"{color}\"/>"),
+        Shape::Triangle => format!("<polygon points=\"6,1 11,11 1,11\" fill=\"{color}\"/>"),
+        Shape::Cross => {
+            format!("<path d=\"M2 2L10 10M10 2L2 10\" stroke=\"{color}\" stroke-width=\"2.5\"/>")
+        }
+    };
+    format!("<svg class=\"swatch\" width=\"12\" height=\"12\" viewBox=\"0 0 12 12\" aria-hidden=\"true\">{body}</svg>")
+}
+
 /// A drawing failed (plotters' error, as text).
 #[derive(Debug, thiserror::Error)]
 #[error("drawing the {chart} chart: {message}")]

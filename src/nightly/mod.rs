@@ -153,7 +153,8 @@ struct CountRow {
     code: String,
     count: u64,
     percent: String,
-    color: String,
+    /// The label's marker as inline SVG (labels only).
+    swatch: String,
 }
 
 #[derive(Serialize)]
@@ -326,11 +327,11 @@ fn thomas_points(sample: Vec<LabelPoints>, min_ferritin: f64) -> Vec<LabelPoints
 }
 
 fn count_rows(rows: impl Iterator<Item = (String, u64, String)>, of: u64) -> Vec<CountRow> {
-    rows.map(|(code, count, color)| CountRow {
+    rows.map(|(code, count, swatch)| CountRow {
         percent: percent(count, of),
         code,
         count,
-        color,
+        swatch,
     })
     .collect()
 }
@@ -370,7 +371,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
     let labels = count_rows(
         agg.label_counts
             .iter()
-            .map(|(l, n)| (l.code().to_string(), *n, charts::label_hex(*l))),
+            .map(|(l, n)| (l.code().to_string(), *n, charts::label_swatch(*l))),
         agg.classified,
     );
     let fig_labels = Figure {
@@ -378,10 +379,16 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
         title: "Classification".into(),
         svg: charts::bars("labels", &bar_rows(&labels), agg.classified, charts_blue())?,
     };
+    let mut flag_counts: Vec<_> = c
+        .flag_counts()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    // Most frequent first; ties in vocabulary order (the sort is stable).
+    flag_counts.sort_by(|a, b| b.1.cmp(&a.1));
     let flags = count_rows(
-        c.flag_counts()
+        flag_counts
             .into_iter()
-            .filter(|(_, n)| *n > 0)
             .map(|(f, n)| (f.code().to_string(), n, String::new())),
         agg.classified,
     );
