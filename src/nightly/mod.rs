@@ -385,7 +385,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, ReportError> {
         .filter(|(_, n)| *n > 0)
         .collect();
     // Most frequent first; ties in vocabulary order (the sort is stable).
-    flag_counts.sort_by(|a, b| b.1.cmp(&a.1));
+    flag_counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     let flags = count_rows(
         flag_counts
             .into_iter()
