@@ -13,11 +13,12 @@ use clap::CommandFactory;
 
 use crate::cli::{
     ClassifyArgs, Cli, Command, CompletionsArgs, DiffArgs, ExplainArgs, MergeArgs, RangesAction,
-    RulesArgs, TextFormat,
+    ReportArgs, RulesArgs, TextFormat,
 };
 use crate::error::{ConfigError, RunError};
 use crate::ingest::Input;
 use crate::messages::Messages;
+use crate::nightly::ReportError;
 use crate::qa::diff::{self, DiffError};
 use crate::qa::explain::{self, PanelSelector};
 use crate::qa::impact::{self, ImpactError};
@@ -59,6 +60,8 @@ pub enum Error {
     Run(#[from] RunError),
     #[error(transparent)]
     Diff(#[from] DiffError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     /// Writing a command's text to stdout failed (other than a closed pipe).
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -101,10 +104,14 @@ impl Error {
             Error::Config(_) | Error::Run(RunError::Config(_)) => ExitStatus::Config,
             // An unknown result-file extension is a usage error; files that cannot be
             // compared (missing key columns, duplicated keys) are a runtime failure.
-            Error::Diff(DiffError::Usage(_)) => ExitStatus::Config,
-            Error::Run(_) | Error::Diff(_) | Error::Io(_) | Error::Ledger { .. } => {
-                ExitStatus::Failure
+            Error::Diff(DiffError::Usage(_)) | Error::Report(ReportError::Usage(_)) => {
+                ExitStatus::Config
             }
+            Error::Run(_)
+            | Error::Diff(_)
+            | Error::Report(_)
+            | Error::Io(_)
+            | Error::Ledger { .. } => ExitStatus::Failure,
         }
     }
 }
@@ -116,6 +123,7 @@ pub fn run(cli: Cli, messages: &dyn Messages) -> Result<ExitStatus, Error> {
         Command::Explain(args) => explain(&args),
         Command::Rules(args) => rules(&args),
         Command::Diff(args) => diff(&args),
+        Command::Report(args) => report(&args),
         Command::Ranges { action } => ranges(action),
         Command::Merge(args) => merge(&args, messages),
         Command::Completions(args) => completions(&args),
@@ -244,6 +252,38 @@ fn diff(args: &DiffArgs) -> Result<ExitStatus, Error> {
         TextFormat::Text => report.to_text(),
         TextFormat::Json => format!("{:#}\n", report.to_json()),
     })?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `report RESULTS... -o REPORT.html`: the nightly report of result files.
+fn report(args: &ReportArgs) -> Result<ExitStatus, Error> {
+    let rs = load_ruleset(args.ruleset.as_deref())?;
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        std::fs::canonicalize(a).is_ok_and(|a| std::fs::canonicalize(b).is_ok_and(|b| a == b))
+    };
+    for input in args.results.iter().chain(&args.summary) {
+        if !input.is_file() {
+            return Err(ConfigError::Usage(format!("{} is not a file", input.display())).into());
+        }
+        if same(input, &args.output) {
+            return Err(ConfigError::Usage(format!(
+                "-o {} is an input of this report; refusing to overwrite it",
+                args.output.display()
+            ))
+            .into());
+        }
+    }
+    let html = crate::nightly::report_files(&args.results, &args.summary, &rs)?;
+    let mut outputs = crate::report::atomic::AtomicOutputs::new();
+    let mut w = outputs.create(&args.output).map_err(RunError::from)?;
+    w.write_all(html.as_bytes())
+        .and_then(|_| w.flush())
+        .map_err(|source| ReportError::Write {
+            path: args.output.display().to_string(),
+            source,
+        })?;
+    drop(w);
+    outputs.commit().map_err(RunError::from)?;
     Ok(ExitStatus::Ok)
 }
 

@@ -25,6 +25,7 @@ const CLASSIFY_EXAMPLES: &str = "\
 Examples:
   anemia-engine classify examples/lab_export.csv -o results.csv --summary summary.json
   anemia-engine classify exports/ -o results.parquet --rejects rejects.csv --strict
+  anemia-engine classify export.csv -o results.parquet --summary s.json --report night.html
   anemia-engine classify export.csv.gz --mapping lab.toml -o results.ndjson
   anemia-engine classify lis_export.csv --layout long --panel-window-days 3 -o results.csv
   anemia-engine classify Observation.ndjson Patient.ndjson -o results.csv
@@ -77,6 +78,12 @@ Examples:
           -o parts/part-K.parquet --summary parts/part-K.json
   anemia-engine merge /shared/rerun-2026/parts -o /shared/rerun-2026 --quiet";
 
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  anemia-engine report results.parquet -o night.html
+  anemia-engine report nights/*.csv -o week.html
+  anemia-engine report results.csv --summary summary.json -o night.html";
+
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
   anemia-engine completions bash > ~/.local/share/bash-completion/completions/anemia-engine
@@ -119,6 +126,11 @@ pub enum Command {
     /// Check the part summaries of a `--partition K/N` run and write the run's summary.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
+
+    /// Write the nightly HTML report of one or more result files (several nights give the
+    /// daily charts).
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
     /// Print a shell completion script on stdout.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -213,6 +225,9 @@ pub struct ClassifyArgs {
     /// then need a file: -o OUT).
     #[arg(long, value_name = "PATH")]
     pub summary: Option<PathBuf>,
+    /// Also write the nightly HTML report of this run (self-contained, de-identified).
+    #[arg(long, value_name = "PATH.html")]
+    pub report: Option<PathBuf>,
     /// Use this ruleset directory instead of the embedded one.
     #[arg(long)]
     pub ruleset: Option<PathBuf>,
@@ -349,6 +364,28 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result files of classify (.csv, .tsv, .parquet, .ndjson/.jsonl, .arrow/.ipc).
+    #[arg(required = true, value_name = "RESULTS")]
+    pub results: Vec<PathBuf>,
+    /// The report to write (HTML).
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "REPORT.html",
+        required = true
+    )]
+    pub output: PathBuf,
+    /// Run summaries (classify --summary) for the ledger; default: `<stem>.summary.json` next
+    /// to each result file, else the ledger is derived from the rows and `<stem>.rejects.csv`.
+    #[arg(long, value_name = "SUMMARY.json")]
+    pub summary: Vec<PathBuf>,
+    /// The ruleset whose cutoffs are drawn (default: the embedded one).
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// A rule id (IRON-003), flag code (NSAID_CAUTION) or guidance id (back_pain.nsaid).
     pub id: Option<String>,
@@ -425,6 +462,7 @@ impl ClassifyArgs {
         let mut own: Vec<PathBuf> = output.iter().cloned().collect();
         own.extend(self.rejects.iter().cloned());
         own.extend(self.summary.iter().cloned());
+        own.extend(self.report.iter().cloned());
         if let Some(out) = &output {
             let stem = out
                 .file_stem()
@@ -442,6 +480,7 @@ impl ClassifyArgs {
             format,
             rejects: self.rejects.clone(),
             summary: self.summary.clone().filter(|p| !is_stdout(p)),
+            report: self.report.clone(),
             guidance_text: self.guidance_text,
             evidence: self.evidence == EvidenceArg::Full,
             command_line: std::env::args().collect(),

@@ -266,8 +266,9 @@ fn classify_reader(
         let mut batch = Vec::with_capacity(opts.batch_rows.max(1));
         let more = reader.next_batch(opts.batch_rows.max(1), rs, &mut batch)?;
         // The CLI's evaluation: parts of the batch on every core, kept in batch order.
-        let parts = crate::run::batches::process_batch(&batch, rs, &spec, Encoder::Frame, threads)
-            .map_err(|e| RunError::Read {
+        let parts =
+            crate::run::batches::process_batch(&batch, rs, &spec, Encoder::Frame, threads, false)
+                .map_err(|e| RunError::Read {
                 file: source.to_string(),
                 line: 0,
                 message: e.to_string(),

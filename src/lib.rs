@@ -21,6 +21,7 @@ pub mod guidance;
 pub mod ingest;
 pub mod isotime;
 pub mod messages;
+pub mod nightly;
 pub mod numfmt;
 pub mod panel;
 pub mod qa;

@@ -125,6 +125,7 @@ pub fn classify_and_compare(
         format: OutputFormat::Csv,
         rejects: Some(scratch.path().join("old.rejects.csv")),
         summary: None,
+        report: None,
         guidance_text: false,
         progress: Progress::Quiet,
         ..opts.clone()

@@ -230,6 +230,36 @@ impl ResultColumns {
         self.rows == 0
     }
 
+    /// `collected_at` of a row (µs since 1970-01-01), for the nightly report.
+    pub fn collected_at(&self, row: usize) -> Option<i64> {
+        self.collected_at[row]
+    }
+
+    /// The classification of a row.
+    pub fn classification(&self, row: usize) -> Label {
+        self.classification[row]
+    }
+
+    /// The canonical value of an analyte in a row, rounded as written.
+    pub fn value(&self, analyte: Analyte, row: usize) -> Option<f64> {
+        self.values[analyte.index()][row]
+    }
+
+    /// `site` of a row (empty when absent).
+    pub fn site(&self, row: usize) -> &str {
+        self.site.get(row)
+    }
+
+    /// `analyzer_id` of a row (empty when absent).
+    pub fn analyzer_id(&self, row: usize) -> &str {
+        self.analyzer_id.get(row)
+    }
+
+    /// The flag codes of a row.
+    pub fn flags(&self, row: usize) -> &[&'static str] {
+        self.flags.get(row)
+    }
+
     /// Appends one classified panel.
     pub fn push(
         &mut self,

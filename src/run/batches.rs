@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::error::RunError;
 use crate::ingest::{InputReader, RowOutcome};
-use crate::report::{Chunk, Encoder, ResultsSpec};
+use crate::report::{Chunk, Encoder, ResultColumns, ResultsSpec};
 use crate::ruleset::Ruleset;
 
 /// A parsed batch, or the read error that ended the inputs.
@@ -97,6 +97,8 @@ pub(super) use crate::frame::Processed;
 pub(crate) struct ProcessedPart<'a> {
     pub chunk: Chunk,
     pub items: Vec<Processed<'a>>,
+    /// The typed results, kept only for the nightly report (`--report`).
+    pub results: Option<ResultColumns>,
 }
 
 fn process_part<'a>(
@@ -104,11 +106,13 @@ fn process_part<'a>(
     rs: &Ruleset,
     spec: &ResultsSpec,
     encoder: Encoder,
+    keep_results: bool,
 ) -> io::Result<ProcessedPart<'a>> {
     let (results, items) = crate::frame::classify_rows(part, rs, spec);
     Ok(ProcessedPart {
         chunk: encoder.encode(&results)?,
         items,
+        results: keep_results.then_some(results),
     })
 }
 
@@ -120,18 +124,19 @@ pub(crate) fn process_batch<'a>(
     spec: &ResultsSpec,
     encoder: Encoder,
     threads: usize,
+    keep_results: bool,
 ) -> io::Result<Vec<ProcessedPart<'a>>> {
     // Below this, a thread costs more than the rows it would evaluate.
     const MIN_ROWS_PER_THREAD: usize = 512;
     let threads = threads.min(batch.len() / MIN_ROWS_PER_THREAD).max(1);
     if threads == 1 {
-        return Ok(vec![process_part(batch, rs, spec, encoder)?]);
+        return Ok(vec![process_part(batch, rs, spec, encoder, keep_results)?]);
     }
     let chunk = batch.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = batch
             .chunks(chunk)
-            .map(|part| scope.spawn(move || process_part(part, rs, spec, encoder)))
+            .map(|part| scope.spawn(move || process_part(part, rs, spec, encoder, keep_results)))
             .collect();
         let mut out = Vec::with_capacity(handles.len());
         for h in handles {

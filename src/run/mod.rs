@@ -18,6 +18,7 @@ use std::time::Instant;
 use crate::error::{ConfigError, RunError};
 use crate::ingest::{IngestOptions, Input, InputReader};
 use crate::messages::Messages;
+use crate::nightly::{self, collect::Collector};
 use crate::report::summary::{IgnoredColumn, InputSummary, Summary};
 use crate::report::{OutputFormat, ResultsSpec};
 use crate::ruleset::Ruleset;
@@ -47,6 +48,8 @@ pub struct ClassifyOptions {
     pub format: OutputFormat,
     pub rejects: Option<PathBuf>,
     pub summary: Option<PathBuf>,
+    /// The nightly HTML report of the run (`--report`).
+    pub report: Option<PathBuf>,
     pub guidance_text: bool,
     /// The evidence column (`--evidence full`); left out with `--evidence none`.
     pub evidence: bool,
@@ -132,6 +135,8 @@ pub fn classify(
     // evaluation and the (sequential, in-order) writing.
     let (tx, rx) = batches::channel();
     let mut ends = vec![batches::InputEnd::default(); opts.inputs.len()];
+    // The nightly report's side table (counts and bounded samples), only with --report.
+    let mut night = opts.report.as_ref().map(|_| Collector::new());
     std::thread::scope(|scope| -> Result<(), RunError> {
         scope.spawn(|| {
             let inputs = batches::Inputs {
@@ -149,10 +154,19 @@ pub fn classify(
             if let Some(part) = opts.partition {
                 keep_partition(&mut batch, part, &mut summary);
             }
-            let parts =
-                batches::process_batch(&batch, rs, outputs.spec(), outputs.encoder(), threads)
-                    .map_err(|e| outputs.row_error(e))?;
+            let parts = batches::process_batch(
+                &batch,
+                rs,
+                outputs.spec(),
+                outputs.encoder(),
+                threads,
+                night.is_some(),
+            )
+            .map_err(|e| outputs.row_error(e))?;
             for part in parts {
+                if let (Some(night), Some(results)) = (night.as_mut(), &part.results) {
+                    night.add_results(results);
+                }
                 outputs.write_results(part.chunk)?;
                 for item in part.items {
                     write_item(item, &mut outputs, &mut summary, messages)?;
@@ -177,7 +191,25 @@ pub fn classify(
     summary.output = opts.output.as_ref().map(|p| p.display().to_string());
     summary.rejects = opts.rejects_path().map(|p| p.display().to_string());
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    finished.commit(&summary)?;
+    let report = match (&night, &opts.report) {
+        (Some(collector), Some(path)) => Some(
+            nightly::render(&nightly::ReportInput {
+                ledger: nightly::Ledger::of_summary(&summary, "this run"),
+                collector,
+                ruleset: rs,
+                result_files: Vec::new(),
+                result_checksums: Vec::new(),
+            })
+            .map_err(|e| {
+                RunError::io(
+                    format!("writing the report {}", path.display()),
+                    std::io::Error::other(e.to_string()),
+                )
+            })?,
+        ),
+        _ => None,
+    };
+    finished.commit(&summary, report.as_deref())?;
     Ok(summary)
 }
 

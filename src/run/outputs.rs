@@ -33,6 +33,7 @@ pub(super) struct Outputs {
     /// Set when stdout was closed by its reader (polars' writers wrap the io error).
     pipe_closed: Arc<AtomicBool>,
     summary: Option<(PathBuf, Box<dyn Write + Send>)>,
+    report: Option<(PathBuf, Box<dyn Write + Send>)>,
     rejects: Option<RejectsWriter>,
     rejects_name: String,
 }
@@ -71,6 +72,10 @@ impl Outputs {
             Some(path) => Some((path.clone(), atomic.create(path)?)),
             None => None,
         };
+        let report = match &opts.report {
+            Some(path) => Some((path.clone(), atomic.create(path)?)),
+            None => None,
+        };
         let rejects_path = opts.rejects_path();
         let rejects = match &rejects_path {
             Some(path) => {
@@ -91,6 +96,7 @@ impl Outputs {
             out_name,
             pipe_closed,
             summary,
+            report,
             rejects,
             rejects_name,
         })
@@ -152,6 +158,7 @@ impl Outputs {
         Ok(Finished {
             atomic: self.atomic,
             summary: self.summary,
+            report: self.report,
         })
     }
 }
@@ -160,13 +167,19 @@ impl Outputs {
 pub(super) struct Finished {
     atomic: AtomicOutputs,
     summary: Option<(PathBuf, Box<dyn Write + Send>)>,
+    report: Option<(PathBuf, Box<dyn Write + Send>)>,
 }
 
 impl Finished {
-    /// Writes the summary file, then renames every output into place. The summary is
-    /// written before anything is renamed, so a run that cannot write its summary leaves
-    /// no output behind either.
-    pub(super) fn commit(self, summary: &Summary) -> Result<(), RunError> {
+    /// Writes the report and summary files, then renames every output into place. Both are
+    /// written before anything is renamed, so a run that cannot write them leaves no output
+    /// behind either.
+    pub(super) fn commit(self, summary: &Summary, report: Option<&str>) -> Result<(), RunError> {
+        if let (Some((path, mut w)), Some(html)) = (self.report, report) {
+            w.write_all(html.as_bytes())
+                .and_then(|_| w.flush())
+                .map_err(|e| RunError::io(format!("writing {}", path.display()), e))?;
+        }
         if let Some((path, mut w)) = self.summary {
             let name = path.display().to_string();
             let json =

@@ -56,6 +56,7 @@ pub(super) fn check(opts: &ClassifyOptions) -> Result<(), ConfigError> {
         ("-o", opts.output.as_deref()),
         ("--rejects", rejects.as_deref()),
         ("--summary", opts.summary.as_deref()),
+        ("--report", opts.report.as_deref()),
     ]
     .into_iter()
     .filter_map(|(flag, p)| p.map(|p| (flag, p)))

@@ -19,6 +19,7 @@ mod line_count;
 mod long_layout;
 mod long_scale;
 mod messy;
+mod nightly;
 mod output_paths;
 mod properties;
 mod qa;
