@@ -21,7 +21,7 @@ command -v perf >/dev/null || { echo "perf is required (Debian package: linux-pe
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 mkdir -p "$DIR"
 
-(cd "$ROOT" && cargo build --release --bins --quiet) >&2
+(cd "$ROOT" && cargo build --release --workspace --bins --quiet) >&2
 ENGINE="$ROOT/target/release/anemia-engine"
 export_csv="$DIR/export_$ROWS.csv"
 "$ROOT/target/release/gen-export" --rows "$ROWS" --seed 1 --messy -o "$export_csv"

@@ -31,9 +31,9 @@ REPEAT=${REPORT_REPEAT:-2}
 command -v cargo >/dev/null || { echo "cargo is required" >&2; exit 1; }
 
 if [ "$PROFILE" = release ]; then
-    (cd "$ROOT" && cargo build --release --bins --quiet)
+    (cd "$ROOT" && cargo build --release --workspace --bins --quiet)
 else
-    (cd "$ROOT" && cargo build --bins --quiet)
+    (cd "$ROOT" && cargo build --workspace --bins --quiet)
 fi
 BIN="$ROOT/target/$PROFILE"
 mkdir -p "$DIR"

@@ -85,7 +85,7 @@ LONG_RESULTS="$BENCH_DIR/long_results.tsv"
 # ---- build -------------------------------------------------------------------------------
 if [[ $BENCH_PROFILE == release ]]; then
     log "building the engine and gen-export (release)"
-    (cd "$ROOT" && cargo build --release --bins --quiet)
+    (cd "$ROOT" && cargo build --release --workspace --bins --quiet)
 else
     log "using the debug binaries of target/debug as they are (BENCH_PROFILE=debug)"
 fi

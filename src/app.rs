@@ -183,8 +183,19 @@ fn classify(args: &ClassifyArgs, messages: &dyn Messages) -> Result<ExitStatus, 
 }
 
 fn merge(args: &MergeArgs, messages: &dyn Messages) -> Result<ExitStatus, Error> {
+    // The ruleset the report draws is loaded before anything is written.
+    let report = match &args.report {
+        Some(path) => Some((path, load_ruleset(args.ruleset.as_deref())?)),
+        None => None,
+    };
     let merged =
         crate::shard::merge::merge(&args.parts_dir, &args.output, std::env::args().collect())?;
+    if let Some((path, rs)) = report {
+        let results = crate::shard::merge::part_outputs(&merged, &args.parts_dir)?;
+        let summary = args.output.join("summary.json");
+        let html = crate::nightly::report_files(&results, &[summary], &rs)?;
+        write_html(path, &html)?;
+    }
     if !args.quiet {
         messages.report(&format!(
             "merged {} parts\n{}",
@@ -274,17 +285,23 @@ fn report(args: &ReportArgs) -> Result<ExitStatus, Error> {
         }
     }
     let html = crate::nightly::report_files(&args.results, &args.summary, &rs)?;
+    write_html(&args.output, &html)?;
+    Ok(ExitStatus::Ok)
+}
+
+/// Writes a report page atomically (nothing partial at `path` on failure).
+fn write_html(path: &std::path::Path, html: &str) -> Result<(), Error> {
     let mut outputs = crate::report::atomic::AtomicOutputs::new();
-    let mut w = outputs.create(&args.output).map_err(RunError::from)?;
+    let mut w = outputs.create(path).map_err(RunError::from)?;
     w.write_all(html.as_bytes())
         .and_then(|_| w.flush())
         .map_err(|source| ReportError::Write {
-            path: args.output.display().to_string(),
+            path: path.display().to_string(),
             source,
         })?;
     drop(w);
     outputs.commit().map_err(RunError::from)?;
-    Ok(ExitStatus::Ok)
+    Ok(())
 }
 
 /// `completions SHELL`: the completion script of every subcommand and option, on stdout.

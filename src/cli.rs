@@ -76,7 +76,8 @@ Examples:
       parts/ holds part-0.json ... part-3.json, one per part, each written by
       anemia-engine classify export.csv --partition K/4 \\
           -o parts/part-K.parquet --summary parts/part-K.json
-  anemia-engine merge /shared/rerun-2026/parts -o /shared/rerun-2026 --quiet";
+  anemia-engine merge /shared/rerun-2026/parts -o /shared/rerun-2026 --quiet
+  anemia-engine merge parts -o run/ --report run/report.html";
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
@@ -194,6 +195,14 @@ pub struct MergeArgs {
     /// Directory for the run's summary (`summary.json`); created when missing.
     #[arg(short = 'o', long = "output", value_name = "OUT_DIR")]
     pub output: PathBuf,
+    /// Also write the run's nightly report (HTML) from the parts' result files (the
+    /// `output` each part summary names, found as given or in PARTS_DIR) and the merged
+    /// ledger.
+    #[arg(long, value_name = "PATH.html")]
+    pub report: Option<PathBuf>,
+    /// The ruleset whose cutoffs the report draws (default: the embedded one).
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
     /// No summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,

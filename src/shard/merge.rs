@@ -314,6 +314,37 @@ fn add_up(
     })
 }
 
+/// The result file of every part, in part order: the `output` its summary names, as given
+/// (relative to the working directory) or else by its file name in `parts_dir`.
+pub fn part_outputs(merged: &MergedSummary, parts_dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    let mut files = Vec::with_capacity(merged.parts.len());
+    for part in &merged.parts {
+        let Some(output) = &part.output else {
+            return Err(refuse(
+                Path::new(&part.summary),
+                format!("part {} wrote its results to stdout; the report needs each part's result file (-o)", part.index),
+            ));
+        };
+        let given = PathBuf::from(output);
+        let beside = given.file_name().map(|n| parts_dir.join(n));
+        match (given.is_file(), beside) {
+            (true, _) => files.push(given),
+            (false, Some(b)) if b.is_file() => files.push(b),
+            _ => {
+                return Err(refuse(
+                    Path::new(&part.summary),
+                    format!(
+                        "the result file of part {} ({output}) is neither there nor in {}",
+                        part.index,
+                        parts_dir.display()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(files)
+}
+
 fn write_summary(merged: &MergedSummary, out_dir: &Path) -> Result<(), RunError> {
     std::fs::create_dir_all(out_dir)
         .map_err(|e| RunError::io(format!("creating {}", out_dir.display()), e))?;

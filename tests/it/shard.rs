@@ -137,10 +137,21 @@ fn assert_parts_equal_single_run(input: &Path, dir: &Path, n: u32, extra: &[&str
     );
 
     let run = dir.join("run");
-    let o = engine(&["merge", s(&parts), "-o", s(&run)]);
+    let report = dir.join("night.html");
+    let o = engine(&["merge", s(&parts), "-o", s(&run), "--report", s(&report)]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let merged = summary(&run.join("summary.json"));
     let one = summary(&single_summary);
+    // The run's report shows the merged ledger, not one part's.
+    let page = std::fs::read_to_string(&report).unwrap();
+    for (id, key) in [
+        ("ledger-rows-read", "rows_read"),
+        ("ledger-classified", "classified"),
+        ("ledger-rejected", "rejected"),
+    ] {
+        let cell = format!("id=\"{id}\">{}<", one[key]);
+        assert!(page.contains(&cell), "{cell} not in the report");
+    }
     for key in [
         "rows_read",
         "classified",
