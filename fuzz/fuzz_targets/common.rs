@@ -1,7 +1,26 @@
 //! Properties shared by the reader targets. The independent count of an export's data lines
 //! is the test suite's own (tests/it/line_count.rs), so the two cannot drift apart.
+#![allow(dead_code)] // each target uses some of these
 
 use anemia_engine::ingest::{ReadAll, RowOutcome};
+
+/// Every outcome points at a physical line of `data` (1 ..= its number of lines; `\r`,
+/// `\n` and `\r\n` each end a line, the last line may have no end).
+pub fn check_lines(outcomes: &[RowOutcome], data: &[u8]) {
+    let ends = data
+        .iter()
+        .enumerate()
+        .filter(|(i, &b)| b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')))
+        .count() as u64;
+    for o in outcomes {
+        let line = match o {
+            RowOutcome::Panel(p) => p.line,
+            RowOutcome::Reject(r) => r.line,
+            RowOutcome::NotAttached(n) => n.line,
+        };
+        assert!(line >= 1 && line <= ends + 1, "line {line} of {} lines", ends + 1);
+    }
+}
 
 #[path = "../../tests/it/line_count.rs"]
 mod line_count;

@@ -1,11 +1,13 @@
-//! The HL7 v2 ORU^R01 messages (plain segments or MLLP frames) reader: any bytes give a configuration error or outcomes, without a panic;
-//! every outcome points at a physical line of the input (1 ..= the number of lines).
+//! The HL7 v2 ORU^R01 reader (plain segments or MLLP frames): any bytes give a configuration
+//! error or outcomes, without a panic; every outcome points at a physical line of the input.
 #![no_main]
+
+mod common;
 
 use std::sync::OnceLock;
 
 use anemia_engine::ingest::hl7::read_hl7_bytes;
-use anemia_engine::ingest::{IngestOptions, RowOutcome};
+use anemia_engine::ingest::IngestOptions;
 use anemia_engine::ruleset::Ruleset;
 use libfuzzer_sys::fuzz_target;
 
@@ -18,19 +20,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(read) = read_hl7_bytes(data, ruleset(), &IngestOptions::default()) else {
         return;
     };
-    // \r, \n and \r\n each end a line; the last line may have no end.
-    let ends = data
-        .iter()
-        .enumerate()
-        .filter(|(i, &b)| b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')))
-        .count() as u64;
-    for o in &read.outcomes {
-        let line = match o {
-            RowOutcome::Panel(p) => p.line,
-            RowOutcome::Reject(r) => r.line,
-            RowOutcome::NotAttached(n) => n.line,
-        };
-        assert!(line >= 1 && line <= ends + 1, "line {line} of {} lines", ends + 1);
-    }
+    common::check_lines(&read.outcomes, data);
     let _ = read.results_read();
 });

@@ -183,6 +183,19 @@ pub(super) enum Source {
     Bytes(Vec<u8>),
 }
 
+impl Source {
+    /// The input's bytes: read now from the file (counted in `bytes_read`), or as held.
+    pub(super) fn into_bytes(self, bytes_read: &Arc<AtomicU64>) -> Result<Vec<u8>, RunError> {
+        match self {
+            Source::Bytes(b) => Ok(b),
+            Source::File(p) => {
+                let input = Input::File(p);
+                read_all(&input.name(), input.open_counted(bytes_read.clone())?)
+            }
+        }
+    }
+}
+
 /// Streams the outcomes of one FHIR NDJSON input.
 pub struct FhirReader {
     long: LongReader,
@@ -262,13 +275,7 @@ impl FhirReader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         if let Some(source) = self.source.take() {
-            let bytes = match source {
-                Source::Bytes(b) => b,
-                Source::File(p) => {
-                    let input = Input::File(p);
-                    read_all(&input.name(), input.open_counted(self.bytes_read.clone())?)?
-                }
-            };
+            let bytes = source.into_bytes(&self.bytes_read)?;
             let mut loader = RowLoader::new(&self.long, rs);
             let mut counts = InterchangeCounts::default();
             load(&bytes, &self.patients, rs, &mut loader, &mut counts)?;

@@ -277,13 +277,7 @@ impl Hl7Reader {
         out: &mut Vec<RowOutcome>,
     ) -> Result<bool, RunError> {
         if let Some(source) = self.source.take() {
-            let bytes = match source {
-                Source::Bytes(b) => b,
-                Source::File(p) => {
-                    let input = Input::File(p);
-                    read_all(&input.name(), input.open_counted(self.bytes_read.clone())?)?
-                }
-            };
+            let bytes = source.into_bytes(&self.bytes_read)?;
             let mut loader = RowLoader::new(&self.long, rs);
             let mut counts = InterchangeCounts::default();
             load(&bytes, rs, &mut loader, &mut counts)?;
