@@ -164,9 +164,7 @@ pub fn classify_input(
     ingest: &IngestOptions,
     opts: &FrameOptions,
 ) -> Result<Classified, RunError> {
-    let mut reader = InputReader::open(0, input, rs, ingest)?;
-    // A FHIR file's Patient resources give its Observations their sex and birth date.
-    crate::ingest::share_patients(std::slice::from_mut(&mut reader));
+    let reader = InputReader::open(0, input, rs, ingest)?;
     classify_reader(reader, &input.name(), input.size(), rs, opts)
 }
 

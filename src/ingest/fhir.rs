@@ -203,7 +203,7 @@ pub struct FhirReader {
     bytes_read: Arc<AtomicU64>,
     /// The Patients of this input (read when it was opened).
     own: Patients,
-    /// The Patients of every FHIR input of the run ([`FhirReader::share_patients`]).
+    /// The Patients of every FHIR input of the run ([`super::give_patients`]; its own until then).
     patients: Arc<Patients>,
     pub counts: InterchangeCounts,
 }
@@ -263,7 +263,7 @@ impl FhirReader {
         &self.own
     }
 
-    /// The Patients every input of the run contributes (see [`super::share_patients`]).
+    /// The Patients every input of the run contributes (see [`super::give_patients`]).
     pub fn set_patients(&mut self, all: Arc<Patients>) {
         self.patients = all;
     }
@@ -607,13 +607,8 @@ pub fn read_fhir_bytes(
     rs: &Ruleset,
     opts: &IngestOptions,
 ) -> Result<super::BytesRead, RunError> {
-    let mut reader = FhirReader::from_bytes(0, "<bytes>".into(), bytes.to_vec(), opts)?;
-    let mut outcomes = Vec::new();
-    while reader.next_batch(8192, rs, &mut outcomes)? {}
-    Ok(super::BytesRead {
-        outcomes,
-        counts: reader.counts,
-    })
+    let reader = FhirReader::from_bytes(0, "<bytes>".into(), bytes.to_vec(), opts)?;
+    super::BytesRead::drain(super::InputReader::Fhir(Box::new(reader)), rs)
 }
 
 #[cfg(test)]

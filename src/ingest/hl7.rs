@@ -653,13 +653,8 @@ pub fn read_hl7_bytes(
     rs: &Ruleset,
     opts: &IngestOptions,
 ) -> Result<super::BytesRead, RunError> {
-    let mut reader = Hl7Reader::from_bytes(0, "<bytes>".into(), bytes.to_vec(), opts)?;
-    let mut outcomes = Vec::new();
-    while reader.next_batch(8192, rs, &mut outcomes)? {}
-    Ok(super::BytesRead {
-        outcomes,
-        counts: reader.counts,
-    })
+    let reader = Hl7Reader::from_bytes(0, "<bytes>".into(), bytes.to_vec(), opts)?;
+    super::BytesRead::drain(super::InputReader::Hl7(Box::new(reader)), rs)
 }
 
 #[cfg(test)]

@@ -212,6 +212,19 @@ pub struct BytesRead {
 }
 
 impl BytesRead {
+    /// Every outcome of a reader over bytes in memory, and what it counted.
+    pub(crate) fn drain(
+        mut reader: InputReader,
+        rs: &crate::ruleset::Ruleset,
+    ) -> Result<BytesRead, RunError> {
+        let mut outcomes = Vec::new();
+        while reader.next_batch(8192, rs, &mut outcomes)? {}
+        Ok(BytesRead {
+            outcomes,
+            counts: reader.interchange_counts().unwrap_or_default(),
+        })
+    }
+
     /// Results read: used in panels + rejected + not attached (the ledger's left side).
     pub fn results_read(&self) -> u64 {
         self.outcomes
@@ -221,19 +234,6 @@ impl BytesRead {
                 RowOutcome::Reject(_) | RowOutcome::NotAttached(_) => 1,
             })
             .sum()
-    }
-}
-
-/// Gives the FHIR inputs among `readers` the Patient resources of all of them: a Patient in
-/// one file gives the Observations of another their sex and birth date.
-pub fn share_patients(readers: &mut [InputReader]) {
-    let mut all = fhir::Patients::default();
-    for r in readers.iter() {
-        add_patients(&mut all, r);
-    }
-    let all = Arc::new(all);
-    for r in readers.iter_mut() {
-        give_patients(r, &all);
     }
 }
 
