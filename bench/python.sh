@@ -32,7 +32,7 @@ mkdir -p "$DIR"
 (cd "$ROOT" && cargo build --release --workspace --locked --quiet) >&2
 venv="$DIR/venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check maturin polars pyarrow pyspark
+"$venv/bin/pip" install --quiet --disable-pip-version-check maturin polars pyarrow pandas pyspark
 rm -rf "$DIR/wheels"
 (cd "$ROOT" && "$venv/bin/maturin" build --quiet --release --locked \
     -m crates/anemia-engine-py/Cargo.toml -o "$DIR/wheels") >&2

@@ -59,3 +59,17 @@ pub fn check_ledger(read: &ReadAll, bytes: &[u8], compare_count: bool) {
         assert_eq!(accounted, expected, "rows accounted for != data lines");
     }
 }
+
+/// Every panel the reader made goes through the rules and the guidance, as in a run: whatever
+/// values a bad export puts in a panel, classifying it does not panic, and every guidance text
+/// attached renders.
+pub fn classify_panels(outcomes: &[RowOutcome], rs: &anemia_engine::ruleset::Ruleset) {
+    for o in outcomes {
+        if let RowOutcome::Panel(p) = o {
+            let outcome = anemia_engine::rules::evaluate(p, rs);
+            for id in anemia_engine::guidance::attach(p, &outcome, rs) {
+                let _ = anemia_engine::guidance::render_text(id, &outcome, rs);
+            }
+        }
+    }
+}

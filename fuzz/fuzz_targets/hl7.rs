@@ -21,5 +21,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     common::check_lines(&read.outcomes, data);
+    common::classify_panels(&read.outcomes, ruleset());
     let _ = read.results_read();
 });

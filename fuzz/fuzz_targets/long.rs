@@ -33,5 +33,6 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(read) = read_delimited("fuzz.csv", bytes, ruleset(), &opts) {
         common::check_ledger(&read, bytes, utf8);
+        common::classify_panels(&read.outcomes, ruleset());
     }
 });

@@ -6,7 +6,8 @@ use crate::panel::Panel;
 use crate::rules::{Outcome, RuleInput};
 use crate::ruleset::Ruleset;
 use crate::vocab::{
-    BackPain, Condition, Flag, GuidanceId, IronStatus, Label, Medication, Procedure, Severity,
+    BackPain, Condition, Flag, GuidanceId, IronStatus, Label, Medication, Pregnancy, Procedure,
+    Severity,
 };
 
 /// Thresholds the attachment procedure reads (with the rules' own, every threshold of
@@ -26,6 +27,10 @@ struct Context<'a> {
     /// The ruleset is written for procedure 2026.2 (its triggers differ where noted).
     v2: bool,
     pregnant: bool,
+    /// Pregnancy applies and its value was read (not "pregnancy unknown": a value the reader
+    /// did not recognise). An unknown pregnancy gets the pregnancy cautions *and* the search
+    /// for the source of iron loss that a woman who is not pregnant needs: the safer union.
+    pregnancy_known: bool,
     iron_deficient: bool,
 }
 
@@ -44,6 +49,8 @@ impl<'a> Context<'a> {
             rs,
             v2: rs.procedure >= Procedure::V2026_2,
             pregnant: RuleInput::new(panel, rs).pregnancy_applies,
+            pregnancy_known: RuleInput::new(panel, rs).pregnancy_applies
+                && panel.pregnancy != Pregnancy::Unreadable,
             iron_deficient: o.iron_status.is_deficient(),
         }
     }
@@ -75,8 +82,10 @@ fn trigger(id: GuidanceId, c: &Context) -> bool {
         }
         G::IronIv => iv_iron(c),
         G::IronDuration => deficient,
-        G::IronSource => deficient && adult_from(t.adult_age_years) && !(c.v2 && c.pregnant),
-        G::IronSourceChild => c.v2 && deficient && !c.pregnant && !adult_from(t.adult_age_years),
+        G::IronSource => deficient && adult_from(t.adult_age_years) && !(c.v2 && c.pregnancy_known),
+        G::IronSourceChild => {
+            c.v2 && deficient && !c.pregnancy_known && !adult_from(t.adult_age_years)
+        }
         G::IronPregnancy => c.v2 && deficient && c.pregnant,
         G::IronCkd => o.has_flag(Flag::CkdIronTrialCriteria),
         G::IronOverloadWorkup => c.v2 && o.has_flag(Flag::IronOverloadPattern),

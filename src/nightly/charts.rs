@@ -195,10 +195,9 @@ pub fn bars(
                 bar
             }))
             .map_err(&e)?;
-            let denominator = total.max(1) as f64;
             ctx.draw_series(rows.iter().enumerate().map(|(i, (_, c))| {
                 Text::new(
-                    format!("{c} ({:.1} %)", 100.0 * *c as f64 / denominator),
+                    format!("{c} ({} %)", super::percent(*c, total)),
                     (*c as f64 + max * 0.01, SegmentValue::CenterOf(slot(i))),
                     font(12.0).pos(Pos::new(HPos::Left, VPos::Center)),
                 )

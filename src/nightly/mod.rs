@@ -199,11 +199,20 @@ struct Page {
     undated: u64,
 }
 
-fn percent(n: u64, of: u64) -> String {
-    if of == 0 {
-        "0.0".into()
+/// `n` as a percentage of `of`, for the tables and the bar labels: one decimal, but a share
+/// that is not zero never shows as 0.0 (2 985 rejects in 10 million rows are 0.03, and fewer
+/// than one in ten thousand are "< 0.01").
+pub(crate) fn percent(n: u64, of: u64) -> String {
+    if of == 0 || n == 0 {
+        return "0.0".into();
+    }
+    let p = 100.0 * n as f64 / of as f64;
+    if p >= 0.095 {
+        format!("{p:.1}")
+    } else if p >= 0.0095 {
+        format!("{p:.2}")
     } else {
-        format!("{:.1}", 100.0 * n as f64 / of as f64)
+        "< 0.01".into()
     }
 }
 
@@ -642,5 +651,16 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn a_share_that_is_not_zero_never_shows_as_zero() {
+        assert_eq!(percent(0, 10_000_000), "0.0");
+        assert_eq!(percent(3, 0), "0.0");
+        assert_eq!(percent(2_985, 10_000_000), "0.03");
+        assert_eq!(percent(1, 10_000_000), "< 0.01");
+        assert_eq!(percent(1_000, 1_000_000), "0.1");
+        assert_eq!(percent(401, 1_000), "40.1");
+        assert_eq!(percent(7, 7), "100.0");
     }
 }

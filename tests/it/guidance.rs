@@ -206,22 +206,27 @@ fn back_pain_by_specimen(input: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn classify_ndjson(input: &Path) -> Vec<Row> {
+/// The NDJSON results of `classify INPUT ARGS...` (exit 0 asserted).
+fn ndjson_of(input: &Path, args: &[&str]) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out.ndjson");
-    let o = engine(&[
+    let mut all = vec![
         "classify",
         input.to_str().expect("utf-8"),
         "-o",
         out.to_str().expect("utf-8"),
-        "--guidance-text",
         "--quiet",
-        "--ruleset",
-        &crate::common::ruleset_2026_1_dir(),
-    ]);
+    ];
+    all.extend_from_slice(args);
+    let o = engine(&all);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let back_pain = back_pain_by_specimen(input);
     read(&out)
+}
+
+fn classify_ndjson(input: &Path) -> Vec<Row> {
+    let ruleset = crate::common::ruleset_2026_1_dir();
+    let back_pain = back_pain_by_specimen(input);
+    ndjson_of(input, &["--guidance-text", "--ruleset", &ruleset])
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).expect("json line");
@@ -571,4 +576,52 @@ fn back_pain_management_is_for_adults_only() {
         children >= 10 && adults >= 10,
         "children {children}, adults {adults}"
     );
+}
+
+/// A `pregnant` value the reader does not recognise is "pregnancy unknown". The clinically
+/// safer reading gives both sides: the pregnancy cautions (no muscle relaxant, the pregnancy
+/// iron entry) and the search for the source of iron loss that a woman who is not pregnant
+/// needs (clinical-rules §2 reads such a value as not pregnant, §9 gives that search to every
+/// adult with iron deficiency who is not pregnant). Known answers from §9, ruleset 2026.2.
+#[test]
+fn unknown_pregnancy_gets_the_source_search_and_the_pregnancy_cautions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("pregnancy.csv");
+    std::fs::write(
+        &input,
+        "patient_id,specimen_id,sex,age_years,pregnant,back_pain,hb_g_dl,mcv_fl,ferritin_ug_l,crp_mg_l\n\
+         P1,UNKNOWN,F,30,maybe,acute,10.0,72,5,2\n\
+         P2,NOT,F,30,no,acute,10.0,72,5,2\n\
+         P3,PREGNANT,F,30,yes,acute,10.0,72,5,2\n",
+    )
+    .expect("write input");
+    let guidance: BTreeMap<String, Vec<String>> = ndjson_of(&input, &[])
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("json line");
+            let specimen = v["specimen_id"].as_str().expect("specimen").to_string();
+            (specimen, strings(&v["guidance"]))
+        })
+        .collect();
+    let (unknown, not, pregnant) = (
+        &guidance["UNKNOWN"],
+        &guidance["NOT"],
+        &guidance["PREGNANT"],
+    );
+    // Not pregnant: the source search, no pregnancy entry, a muscle relaxant may be offered.
+    assert!(has(not, "anemia.iron.source"), "{not:?}");
+    assert!(!has(not, "anemia.iron.pregnancy"), "{not:?}");
+    assert!(has(not, "back_pain.muscle_relaxant"), "{not:?}");
+    // Pregnant: the pregnancy entry instead of the source search, no muscle relaxant.
+    assert!(has(pregnant, "anemia.iron.pregnancy"), "{pregnant:?}");
+    assert!(!has(pregnant, "anemia.iron.source"), "{pregnant:?}");
+    assert!(!has(pregnant, "back_pain.muscle_relaxant"), "{pregnant:?}");
+    // Unknown: both iron entries, and the pregnancy caution on the muscle relaxant.
+    assert!(has(unknown, "anemia.iron.source"), "{unknown:?}");
+    assert!(has(unknown, "anemia.iron.pregnancy"), "{unknown:?}");
+    assert!(!has(unknown, "back_pain.muscle_relaxant"), "{unknown:?}");
+    // Iron deficiency: never a plain NSAID recommendation, whatever the pregnancy.
+    for g in [unknown, not, pregnant] {
+        assert!(!has(g, "back_pain.nsaid"), "{g:?}");
+    }
 }

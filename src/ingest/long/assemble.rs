@@ -280,10 +280,11 @@ impl LongReader {
                     } else {
                         "a later row"
                     };
+                    // Identifiers stay out of messages (they reach logs); the lines name
+                    // both results.
                     format!(
-                        "{} for specimen {} superseded by line {} ({why}); the result was not used",
+                        "{} superseded by line {} ({why}); the result was not used",
                         l.analyte(),
-                        store.specimens.get(l.specimen),
                         k.line
                     )
                 }
