@@ -6,11 +6,13 @@
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     // Only a plain finite number is left alone: `-inf`, `+NaN` or `-1+1` are text to a
-    // spreadsheet's formula parser.
-    let number = matches!(
-        crate::cell::read_number(cell, crate::cell::DecimalMark::Point),
-        crate::cell::Number::Value(_)
-    ) && !cell.trim().contains(',');
+    // spreadsheet's formula parser. (Read only for a risky cell: this runs for every cell.)
+    let number = risky
+        && matches!(
+            crate::cell::read_number(cell, crate::cell::DecimalMark::Point),
+            crate::cell::Number::Value(_)
+        )
+        && !cell.trim().contains(',');
     let cell = escape_cell_controls(cell);
     if risky && !number {
         std::borrow::Cow::Owned(format!("'{cell}"))
@@ -23,7 +25,13 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 /// output opened in a terminal or a spreadsheet shows them instead of obeying them.
 fn escape_cell_controls(cell: &str) -> std::borrow::Cow<'_, str> {
     let control = |c: char| c.is_control() && !matches!(c, '\t' | '\r' | '\n');
-    if !cell.chars().any(control) {
+    // The control characters are U+0000..=U+001F, U+007F and U+0080..=U+009F: in UTF-8 a byte
+    // below 0x20, 0x7F, or a sequence starting 0xC2. A cell without such a byte (almost every
+    // cell) is passed on without decoding its characters.
+    let maybe = cell
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7F || b == 0xC2);
+    if !maybe || !cell.chars().any(control) {
         return std::borrow::Cow::Borrowed(cell);
     }
     std::borrow::Cow::Owned(
@@ -117,5 +125,24 @@ mod tests {
         assert_eq!(neutralise("-cmd"), "'-cmd");
         assert_eq!(neutralise("-1.5"), "-1.5");
         assert_eq!(neutralise("P001"), "P001");
+        assert_eq!(neutralise("-inf"), "'-inf");
+        assert_eq!(neutralise("+NaN"), "'+NaN");
+        assert_eq!(neutralise("-1,5"), "'-1,5");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_other_text_kept() {
+        assert_eq!(escape_cell_controls("a\u{1B}[2Jb"), "a\\x1B[2Jb");
+        assert_eq!(escape_cell_controls("nul\u{0}"), "nul\\x00");
+        assert_eq!(escape_cell_controls("del\u{7F}"), "del\\x7F");
+        assert_eq!(escape_cell_controls("c1\u{85}\u{9F}"), "c1\\x85\\x9F");
+        // Tab, CR and LF are the CSV quoting's business; U+00A0..=U+00BF (0xC2 0xA0..) are text.
+        assert_eq!(escape_cell_controls("a\tb\r\nc"), "a\tb\r\nc");
+        assert_eq!(escape_cell_controls("µg/L 5 °C\u{A0}"), "µg/L 5 °C\u{A0}");
+        assert_eq!(escape_cell_controls("Müller"), "Müller");
+        assert!(matches!(
+            escape_cell_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }
