@@ -43,14 +43,14 @@ pub fn applies(id: GuidanceId, panel: &Panel, o: &Outcome, rs: &Ruleset) -> bool
 impl<'a> Context<'a> {
     /// What every trigger of one panel reads, decided once for the panel.
     fn new(panel: &'a Panel, o: &'a Outcome, rs: &'a Ruleset) -> Context<'a> {
+        let pregnant = RuleInput::new(panel, rs).pregnancy_applies;
         Context {
             panel,
             o,
             rs,
             v2: rs.procedure >= Procedure::V2026_2,
-            pregnant: RuleInput::new(panel, rs).pregnancy_applies,
-            pregnancy_known: RuleInput::new(panel, rs).pregnancy_applies
-                && panel.pregnancy != Pregnancy::Unreadable,
+            pregnant,
+            pregnancy_known: pregnant && panel.pregnancy != Pregnancy::Unreadable,
             iron_deficient: o.iron_status.is_deficient(),
         }
     }
