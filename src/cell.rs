@@ -3,6 +3,8 @@
 //!
 //! The parser is total: every input string yields a [`Cell`], never a panic.
 
+use std::borrow::Cow;
+
 /// How a reported value bounds the true value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Censor {
@@ -195,7 +197,7 @@ pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
     }
     let (commas, points) = (t.matches(',').count(), t.matches('.').count());
     let plain = match (mark, commas, points) {
-        (_, 0, 0) => Some(t.to_string()),
+        (_, 0, 0) => Some(Cow::Borrowed(t)),
         (DecimalMark::Point, _, _) => with_marks(t, ',', '.'),
         (DecimalMark::Comma, _, _) => with_marks(t, '.', ','),
         (DecimalMark::Unsettled, 1, 0) | (DecimalMark::Unsettled, 0, 1) => {
@@ -203,7 +205,11 @@ pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
             if could_be_thousands(t, m) {
                 return Number::Ambiguous;
             }
-            Some(t.replace(m, "."))
+            Some(if m == '.' {
+                Cow::Borrowed(t)
+            } else {
+                Cow::Owned(t.replace(m, "."))
+            })
         }
         // Both marks: the last one is the decimal mark, the other must group thousands.
         (DecimalMark::Unsettled, _, _) => match (t.rfind(','), t.rfind('.')) {
@@ -224,9 +230,13 @@ pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
 
 /// `t` with `thousands` separators removed (valid only between groups of exactly three digits
 /// after a first group of one to three) and `decimal` read as the decimal point.
-fn with_marks(t: &str, thousands: char, decimal: char) -> Option<String> {
+fn with_marks(t: &str, thousands: char, decimal: char) -> Option<Cow<'_, str>> {
     if t.matches(decimal).count() > 1 {
         return None;
+    }
+    if decimal == '.' && !t.contains(thousands) {
+        // Nothing to remove or replace: the cell is the number as Rust reads it.
+        return Some(Cow::Borrowed(t));
     }
     let (mantissa, exponent) = match t.find(['e', 'E']) {
         Some(i) => t.split_at(i),
@@ -253,7 +263,7 @@ fn with_marks(t: &str, thousands: char, decimal: char) -> Option<String> {
         out.push_str(f);
     }
     out.push_str(exponent);
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 /// A single `mark` that a reader could take for a thousands separator: one to three digits
@@ -302,9 +312,13 @@ fn split_censor(t: &str) -> (Censor, &str) {
 }
 
 fn strip_trailing_mark(t: &str) -> &str {
-    let lower = t.to_ascii_lowercase();
+    // Every mark ends in a letter or a symbol: a cell ending in a digit has none.
+    if t.as_bytes().last().is_none_or(u8::is_ascii_digit) {
+        return t;
+    }
     for mark in TRAILING_MARKS {
-        if lower.ends_with(mark) && lower.len() > mark.len() {
+        let mark = mark.as_bytes();
+        if t.len() > mark.len() && t.as_bytes()[t.len() - mark.len()..].eq_ignore_ascii_case(mark) {
             let cut = t.len() - mark.len();
             if t.is_char_boundary(cut) {
                 let head = t[..cut].trim_end();

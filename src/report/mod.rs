@@ -3,6 +3,7 @@
 //! one typed schema of [`columns`].
 
 pub mod atomic;
+mod background;
 pub mod columns;
 mod csv_out;
 mod frame_out;
@@ -138,12 +139,17 @@ pub fn writer(
             }),
             Encoder::Ndjson,
         ),
+        // Columnar files are encoded (and compressed) on their own thread.
         OutputFormat::Parquet => (
-            Box::new(frame_out::ParquetOut::new(out, schema, metadata)?),
+            Box::new(background::Background::spawn(Box::new(
+                frame_out::ParquetOut::new(out, schema, metadata)?,
+            ))?),
             Encoder::Frame,
         ),
         OutputFormat::Arrow => (
-            Box::new(frame_out::IpcOut::new(out, schema, metadata)?),
+            Box::new(background::Background::spawn(Box::new(
+                frame_out::IpcOut::new(out, schema, metadata)?,
+            ))?),
             Encoder::Frame,
         ),
     })

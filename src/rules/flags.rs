@@ -221,7 +221,9 @@ fn mcv_misses(input: &RuleInput, f: &Findings, trail: &mut Trail) {
             RuleId::Flag003,
             format!(
                 "anemic, normocytic, RDW {} % > {}: possible dimorphic population",
-                input.measure(Analyte::Rdw).map_or(String::new(), show),
+                input
+                    .measure(Analyte::Rdw)
+                    .map_or(String::new(), |m| show(m).to_string()),
                 num(t.rdw_high_above)
             ),
         );

@@ -270,7 +270,7 @@ pub(crate) fn evaluate(
 }
 
 fn tsat_text(tsat: Option<Measure>) -> String {
-    tsat.map_or(String::new(), show)
+    tsat.map_or(String::new(), |m| show(m).to_string())
 }
 
 /// IRON-003, adults with inflammation.

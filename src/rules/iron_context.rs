@@ -89,7 +89,7 @@ pub(crate) fn heart_failure(
                 show(f),
                 num(low),
                 num(high - 1.0),
-                tsat.map_or(String::new(), show),
+                tsat.map_or(String::new(), |m| show(m).to_string()),
                 num(t2.hf_tsat_below)
             ),
             Some(false) => return None,

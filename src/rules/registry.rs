@@ -141,7 +141,7 @@ fn render(template: &str, rs: &Ruleset) -> String {
             Some(close) => {
                 let name = &after[..close];
                 match placeholder_value(name, rs) {
-                    Some(v) => out.push_str(&crate::numfmt::num(v)),
+                    Some(v) => out.push_str(&crate::numfmt::num(v).to_string()),
                     // Unknown names are caught by the registry tests; never hide one.
                     None => out.push_str(&format!("{{{name}}}")),
                 }

@@ -117,7 +117,9 @@ fn process_part<'a>(
 }
 
 /// Evaluates a batch on up to `threads` threads; parts keep the batch order, so the
-/// output does not depend on the number of threads.
+/// output does not depend on the number of threads. The threads are rayon's, alive for the
+/// whole run: a thread started per batch would start a new stack and allocator heap each
+/// time, and fault their pages in again.
 pub(crate) fn process_batch<'a>(
     batch: &'a [RowOutcome],
     rs: &Ruleset,
@@ -126,6 +128,7 @@ pub(crate) fn process_batch<'a>(
     threads: usize,
     keep_results: bool,
 ) -> io::Result<Vec<ProcessedPart<'a>>> {
+    use rayon::prelude::*;
     // Below this, a thread costs more than the rows it would evaluate.
     const MIN_ROWS_PER_THREAD: usize = 512;
     let threads = threads.min(batch.len() / MIN_ROWS_PER_THREAD).max(1);
@@ -133,18 +136,8 @@ pub(crate) fn process_batch<'a>(
         return Ok(vec![process_part(batch, rs, spec, encoder, keep_results)?]);
     }
     let chunk = batch.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || process_part(part, rs, spec, encoder, keep_results)))
-            .collect();
-        let mut out = Vec::with_capacity(handles.len());
-        for h in handles {
-            out.push(
-                h.join()
-                    .map_err(|_| io::Error::other("a worker thread panicked"))??,
-            );
-        }
-        Ok(out)
-    })
+    batch
+        .par_chunks(chunk)
+        .map(|part| process_part(part, rs, spec, encoder, keep_results))
+        .collect()
 }

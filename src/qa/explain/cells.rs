@@ -110,7 +110,7 @@ fn analyte_value(analyte: Analyte, p: &Panel, rs: &Ruleset) -> AnalyteValue {
             Cell::Value(m) if m.is_censored() => "censored",
             Cell::Value(_) => "value",
         },
-        value: cell.measure().map(show),
+        value: cell.measure().map(|m| show(m).to_string()),
         unit: rs.canonical_unit(analyte).to_string(),
     }
 }

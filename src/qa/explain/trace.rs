@@ -204,7 +204,7 @@ fn conversions<'a>(p: &'a Panel, rs: &'a Ruleset) -> Vec<ConversionTrace<'a>> {
                 raw: &c.raw,
                 unit: &c.unit,
                 factor: c.factor,
-                value: show(m),
+                value: show(m).to_string(),
                 canonical_unit: rs.canonical_unit(*a),
             })
         })
