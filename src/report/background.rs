@@ -1,6 +1,6 @@
 //! A columnar writer on its own thread: the row groups of one batch are encoded and
 //! compressed while the engine evaluates the next, instead of the evaluation waiting for
-//! them. A queue of one chunk keeps memory bounded; an error of the writer thread is
+//! them. A bounded queue keeps memory bounded; an error of the writer thread is
 //! returned by the next `write` or by `finish`.
 
 use std::io;
