@@ -173,6 +173,10 @@ const TRAILING_MARKS: [&str; 10] = ["(h)", "(l)", "hh", "ll", "h", "l", "a", "c"
 /// Is this raw cell blank or an NA token?
 pub fn is_missing_token(raw: &str) -> bool {
     let t = raw.trim();
+    // No token starts with a digit (most cells do).
+    if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
     MISSING_TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
 }
 
@@ -187,15 +191,20 @@ pub fn parse_number(raw: &str, mark: DecimalMark) -> Option<f64> {
 /// Reads a number with the file's decimal mark (interface: "Numbers").
 pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
     let t = raw.trim();
-    // Rust's float parser accepts "inf" and "nan"; results must be ordinary digits.
-    if t.is_empty()
-        || !t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'-' | b'+' | b'e' | b'E'))
-    {
+    if t.is_empty() {
         return Number::NotANumber;
     }
-    let (commas, points) = (t.matches(',').count(), t.matches('.').count());
+    // Rust's float parser accepts "inf" and "nan"; results must be ordinary digits. One
+    // pass checks that and counts the marks.
+    let (mut commas, mut points) = (0usize, 0usize);
+    for b in t.bytes() {
+        match b {
+            b',' => commas += 1,
+            b'.' => points += 1,
+            b'0'..=b'9' | b'-' | b'+' | b'e' | b'E' => {}
+            _ => return Number::NotANumber,
+        }
+    }
     let plain = match (mark, commas, points) {
         (_, 0, 0) => Some(Cow::Borrowed(t)),
         (DecimalMark::Point, _, _) => with_marks(t, ',', '.'),
@@ -231,10 +240,11 @@ pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
 /// `t` with `thousands` separators removed (valid only between groups of exactly three digits
 /// after a first group of one to three) and `decimal` read as the decimal point.
 fn with_marks(t: &str, thousands: char, decimal: char) -> Option<Cow<'_, str>> {
-    if t.matches(decimal).count() > 1 {
+    // `t` is ASCII (read_number checked it): its marks are found byte by byte.
+    if t.bytes().filter(|&b| char::from(b) == decimal).count() > 1 {
         return None;
     }
-    if decimal == '.' && !t.contains(thousands) {
+    if decimal == '.' && !t.bytes().any(|b| char::from(b) == thousands) {
         // Nothing to remove or replace: the cell is the number as Rust reads it.
         return Some(Cow::Borrowed(t));
     }

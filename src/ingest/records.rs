@@ -168,7 +168,15 @@ impl PhysicalLines {
 
     /// The next line (at most `max` bytes kept), or None at the end of the input.
     fn read(&mut self, max: usize) -> io::Result<Option<PhysLine>> {
-        let mut line = PhysLine::default();
+        self.read_into(max, PhysLine::default())
+    }
+
+    /// [`Self::read`] into the buffer of a line already read (one allocation per input, not
+    /// per line).
+    fn read_into(&mut self, max: usize, mut line: PhysLine) -> io::Result<Option<PhysLine>> {
+        line.bytes.clear();
+        line.terminator = b"";
+        line.too_long = false;
         let mut any = false;
         loop {
             let chunk = match self.inner.fill_buf() {
@@ -277,6 +285,27 @@ fn well_quoted(bytes: &[u8], delimiter: u8) -> bool {
 /// Splits one record's text into fields (quotes removed, `""` read as `"`), reusing the
 /// strings `out` already holds.
 pub fn split_fields(text: &str, delimiter: u8, out: &mut Vec<String>) {
+    let bytes = text.as_bytes();
+    if delimiter.is_ascii() && memchr::memchr(b'"', bytes).is_none() {
+        // Most lines: no quotes, the fields are the pieces between delimiters (an ASCII
+        // delimiter never splits a character).
+        let mut n = 0;
+        let mut start = 0;
+        for end in memchr::memchr_iter(delimiter, bytes).chain(std::iter::once(bytes.len())) {
+            let piece = text.get(start..end).unwrap_or("");
+            match out.get_mut(n) {
+                Some(f) => {
+                    f.clear();
+                    f.push_str(piece);
+                }
+                None => out.push(piece.to_string()),
+            }
+            n += 1;
+            start = end + 1;
+        }
+        out.truncate(n);
+        return;
+    }
     let delimiter = char::from(delimiter);
     if !text.contains('"') {
         // Most lines: no quotes, the fields are the pieces between delimiters.
@@ -361,6 +390,8 @@ pub struct Records {
     /// Lines read ahead by a quoted record that did not hold together, to be read again.
     pending: VecDeque<PhysLine>,
     text: String,
+    /// The buffer of the last line read on its own, reused for the next.
+    spare: Option<PhysLine>,
 }
 
 /// The header of a delimited input.
@@ -491,6 +522,7 @@ impl Records {
             encoding: header.encoding,
             pending: VecDeque::new(),
             text: String::new(),
+            spare: None,
         }
     }
 
@@ -499,8 +531,9 @@ impl Records {
             return Ok(Some(l));
         }
         let next = self.lines.lines_read() + 1;
+        let buffer = self.spare.take().unwrap_or_default();
         self.lines
-            .read(MAX_LINE_BYTES)
+            .read_into(MAX_LINE_BYTES, buffer)
             .map_err(read_error(&self.name, next))
     }
 
@@ -512,13 +545,18 @@ impl Records {
                 return Ok(None);
             };
             if first.too_long {
-                return Ok(Some(Item::Bad(self.too_long(&first))));
+                let bad = self.too_long(&first);
+                self.spare = Some(first);
+                return Ok(Some(Item::Bad(bad)));
             }
             if is_blank(&first.bytes, self.delimiter) {
+                self.spare = Some(first);
                 continue;
             }
             if scan(&first.bytes, self.delimiter, Quote::FieldStart) != Quote::Quoted {
-                return Ok(Some(self.single(&first, fields)));
+                let item = self.single(&first, fields);
+                self.spare = Some(first);
+                return Ok(Some(item));
             }
             let mut group = vec![first];
             if self.quoted_record(&mut group, fields)? {
@@ -598,6 +636,16 @@ impl Records {
 
     /// One physical line read as a record on its own.
     fn single(&mut self, line: &PhysLine, fields: &mut Vec<String>) -> Item {
+        if self.encoding == TextEncoding::Utf8 {
+            // Valid UTF-8 is split where it lies, without a decoded copy.
+            return match std::str::from_utf8(&line.bytes) {
+                Ok(text) => {
+                    split_fields(text, self.delimiter, fields);
+                    Item::Fields { line: line.number }
+                }
+                Err(e) => Item::Bad(self.invalid(std::slice::from_ref(line), e.valid_up_to())),
+            };
+        }
         self.text.clear();
         match self.encoding.decode_into(&line.bytes, &mut self.text) {
             Ok(()) => {
@@ -686,6 +734,27 @@ mod tests {
         assert_eq!(lines(b"h1,h2\rP01,1\r\rP02,2\rP03,3"), vec![2, 4, 5]);
         let r = records(b"h1,h2\n\"a\nb\",\"c\"\"d\"\n", 2);
         assert_eq!(r[0].1, vec!["a\nb".to_string(), "c\"d".to_string()]);
+    }
+
+    #[test]
+    fn a_reused_line_buffer_keeps_nothing_of_the_line_before() {
+        // A long line, then shorter ones, blank ones and a bad one, through the one buffer.
+        let r = records(
+            b"id,text,hb\nP0001,a long text cell,11.5\nP2,b,9\n,,\nP3,\xff,8\nP4,\"q\",7\r\nP5,c,6",
+            3,
+        );
+        let got: Vec<(Option<u64>, Vec<String>)> = r;
+        let row = |l: u64, f: [&str; 3]| (Some(l), f.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            got,
+            vec![
+                row(2, ["P0001", "a long text cell", "11.5"]),
+                row(3, ["P2", "b", "9"]),
+                (None, vec!["5".to_string(), "invalid_encoding".to_string()]),
+                row(6, ["P4", "q", "7"]),
+                row(7, ["P5", "c", "6"]),
+            ]
+        );
     }
 
     #[test]

@@ -45,6 +45,14 @@ struct TextColumn {
 }
 
 impl TextColumn {
+    /// Room for `rows` cells of about `bytes` bytes each, so a batch does not regrow it.
+    fn with_capacity(rows: usize, bytes: usize) -> TextColumn {
+        TextColumn {
+            data: String::with_capacity(rows.saturating_mul(bytes)),
+            ends: Vec::with_capacity(rows),
+        }
+    }
+
     fn push(&mut self, s: &str) {
         self.data.push_str(s);
         self.ends.push(self.data.len());
@@ -75,6 +83,13 @@ struct CodeLists {
 }
 
 impl CodeLists {
+    fn with_capacity(rows: usize, per_row: usize) -> CodeLists {
+        CodeLists {
+            values: Vec::with_capacity(rows.saturating_mul(per_row)),
+            ends: Vec::with_capacity(rows),
+        }
+    }
+
     fn push(&mut self, codes: impl Iterator<Item = &'static str>) {
         self.values.extend(codes);
         self.ends.push(self.values.len());
@@ -103,6 +118,15 @@ struct LineLists {
 }
 
 impl LineLists {
+    fn with_capacity(rows: usize, lines_per_row: usize, bytes_per_line: usize) -> LineLists {
+        let lines = rows.saturating_mul(lines_per_row);
+        LineLists {
+            data: String::with_capacity(lines.saturating_mul(bytes_per_line)),
+            line_ends: Vec::with_capacity(lines),
+            row_ends: Vec::with_capacity(rows),
+        }
+    }
+
     fn push_line(&mut self, parts: &[&str]) {
         for p in parts {
             self.data.push_str(p);
@@ -192,18 +216,19 @@ pub struct ResultColumns {
 
 impl ResultColumns {
     pub fn new(spec: ResultsSpec, capacity: usize) -> ResultColumns {
+        let (evidence, guidance_text) = (spec.schema.evidence, spec.schema.guidance_text);
         ResultColumns {
             spec,
             rows: 0,
             source: Vec::with_capacity(capacity),
             line: Vec::with_capacity(capacity),
-            patient_id: TextColumn::default(),
-            specimen_id: TextColumn::default(),
+            patient_id: TextColumn::with_capacity(capacity, 16),
+            specimen_id: TextColumn::with_capacity(capacity, 16),
             collected_at: Vec::with_capacity(capacity),
             sex: Vec::with_capacity(capacity),
             age: Vec::with_capacity(capacity),
-            analyzer_id: TextColumn::default(),
-            site: TextColumn::default(),
+            analyzer_id: TextColumn::with_capacity(capacity, 8),
+            site: TextColumn::with_capacity(capacity, 8),
             values: std::array::from_fn(|_| Vec::with_capacity(capacity)),
             comparators: std::array::from_fn(|_| Vec::with_capacity(capacity)),
             anemia: Vec::with_capacity(capacity),
@@ -213,11 +238,19 @@ impl ResultColumns {
             inflammation: Vec::with_capacity(capacity),
             iron_status: Vec::with_capacity(capacity),
             classification: Vec::with_capacity(capacity),
-            flags: CodeLists::default(),
-            tests: CodeLists::default(),
-            guidance: CodeLists::default(),
-            evidence: LineLists::default(),
-            guidance_text: LineLists::default(),
+            flags: CodeLists::with_capacity(capacity, 2),
+            tests: CodeLists::with_capacity(capacity, 2),
+            guidance: CodeLists::with_capacity(capacity, 4),
+            evidence: if evidence {
+                LineLists::with_capacity(capacity, 8, 64)
+            } else {
+                LineLists::default()
+            },
+            guidance_text: if guidance_text {
+                LineLists::with_capacity(capacity, 4, 512)
+            } else {
+                LineLists::default()
+            },
             guidance_parts: vec![None; GuidanceId::COUNT],
         }
     }
