@@ -51,7 +51,7 @@ pub fn classify_rows<'a>(
     for outcome in rows {
         items.push(match outcome {
             RowOutcome::Panel(panel) => {
-                let result = rules::evaluate(panel, rs);
+                let result = rules::evaluate_with(panel, rs, spec.schema.evidence);
                 let ids = guidance::attach(panel, &result, rs);
                 results.push(panel, &result, &ids, rs);
                 Processed::Row(RowSummary {

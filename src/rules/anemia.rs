@@ -74,14 +74,13 @@ pub(crate) struct AnemiaFinding {
 /// ANEMIA-005: below the youngest age of the cutoffs nothing is interpreted.
 pub(crate) fn out_of_scope(input: &RuleInput, trail: &mut Trail) {
     trail.flag(Flag::AgeOutOfScope);
-    trail.note(
-        RuleId::Anemia005,
+    trail.note_with(RuleId::Anemia005, || {
         format!(
             "age {} y < {} y: out of scope; only safety flags evaluated",
             num(input.panel.age_years.unwrap_or(0.0)),
             num(input.rs.thresholds.age_scope_min_years)
-        ),
-    );
+        )
+    });
 }
 
 pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
@@ -104,13 +103,12 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
 
     let Some(row) = input.rs.hb_row(sex_key, pregnancy_key, input.lookup_age) else {
         // A validated ruleset covers every age and state; keep going without a cutoff.
-        trail.note(
-            RuleId::Anemia001,
+        trail.note_with(RuleId::Anemia001, || {
             format!(
                 "no haemoglobin cutoff row for age {} y",
                 num(input.lookup_age)
-            ),
-        );
+            )
+        });
         return AnemiaFinding::default();
     };
     population(input, row, trail);
@@ -148,7 +146,7 @@ fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
             num(t.hb_cutoff_extrapolated_above_years)
         ));
     }
-    trail.note(RuleId::Anemia001, line);
+    trail.note_with(RuleId::Anemia001, || line);
 }
 
 /// ANEMIA-002: g/L added for the altitude.
@@ -164,7 +162,7 @@ fn altitude(input: &RuleInput, trail: &mut Trail) -> f64 {
         trail.flag(Flag::AltitudeOutOfTable);
         line.push_str(" (beyond the WHO table; last row applied)");
     }
-    trail.note(RuleId::Anemia002, line);
+    trail.note_with(RuleId::Anemia002, || line);
     band.add
 }
 
@@ -177,21 +175,19 @@ fn smoking(input: &RuleInput, trail: &mut Trail) -> f64 {
             let Some(band) = input.rs.adjustment(AdjustmentKind::Smoking, count) else {
                 return 0.0;
             };
-            trail.note(
-                RuleId::Anemia003,
+            trail.note_with(RuleId::Anemia003, || {
                 format!(
                     "smoking {} cigarettes/day: +{} g/L",
                     num(count),
                     num(band.add)
-                ),
-            );
+                )
+            });
             band.add
         }
         (None, Some(true)) => {
-            trail.note(
-                RuleId::Anemia003,
-                format!("smoker, no count: +{} g/L", num(t.smoker_without_count_add)),
-            );
+            trail.note_with(RuleId::Anemia003, || {
+                format!("smoker, no count: +{} g/L", num(t.smoker_without_count_add))
+            });
             t.smoker_without_count_add
         }
         _ => 0.0,
@@ -215,10 +211,9 @@ fn decide(
         Cell::Value(hb) => *hb,
         Cell::Text(_) | Cell::Ambiguous(_) | Cell::Missing => {
             trail.recommend(TestCode::Hb);
-            trail.note(
-                RuleId::Anemia004,
-                "Hb missing: anemia status unknown".to_string(),
-            );
+            trail.note_with(RuleId::Anemia004, || {
+                "Hb missing: anemia status unknown".to_string()
+            });
             return finding;
         }
     };
@@ -269,6 +264,6 @@ fn decide(
             )
         }
     };
-    trail.note(RuleId::Anemia004, text);
+    trail.note_with(RuleId::Anemia004, || text);
     finding
 }

@@ -31,7 +31,7 @@ pub(crate) const RULES: &[RuleMeta] = &[RuleMeta {
 
 /// CLASS-001 evidence: the label.
 pub(crate) fn note(label: Label, trail: &mut Trail) {
-    trail.note(RuleId::Class001, label.code().to_string());
+    trail.note_with(RuleId::Class001, || label.code().to_string());
 }
 
 pub(crate) fn classify(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Label {

@@ -93,10 +93,9 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         .collect();
     if !censored.is_empty() {
         trail.flag(Flag::CensoredValue);
-        trail.note(
-            RuleId::Data001,
-            format!("censored: {}", censored.join(", ")),
-        );
+        trail.note_with(RuleId::Data001, || {
+            format!("censored: {}", censored.join(", "))
+        });
     }
     let texts: Vec<String> = Analyte::ALL
         .iter()
@@ -107,10 +106,9 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         .collect();
     if !texts.is_empty() {
         trail.flag(Flag::ValueNotNumeric);
-        trail.note(
-            RuleId::Data002,
-            format!("text results treated as missing: {}", texts.join(", ")),
-        );
+        trail.note_with(RuleId::Data002, || {
+            format!("text results treated as missing: {}", texts.join(", "))
+        });
     }
     let ambiguous: Vec<String> = Analyte::ALL
         .iter()
@@ -121,9 +119,9 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
         .collect();
     if !ambiguous.is_empty() {
         trail.flag(Flag::AmbiguousNumber);
-        trail.note(
+        trail.note_with(
             RuleId::Data006,
-            format!(
+            || format!(
                 "could be read two ways (decimal mark not settled; --decimal settles it), treated as missing: {}",
                 ambiguous.join(", ")
             ),
@@ -132,45 +130,41 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
     if panel.age_years.is_none() {
         trail.flag(Flag::AgeMissing);
         let why = panel.age_note.as_deref().unwrap_or("no age given");
-        trail.note(
-            RuleId::Data003,
+        trail.note_with(RuleId::Data003, || {
             format!(
                 "{why}; treated as adult (>= {} y)",
                 num(input.rs.thresholds.adult_age_years)
-            ),
-        );
+            )
+        });
     } else if let Some(note) = &panel.age_note {
-        trail.note(RuleId::Data003, note.clone());
+        trail.note_with(RuleId::Data003, || note.clone());
     }
     let collected = panel.collected_at.trim();
     if input.v2().is_some() && !collected.is_empty() {
         match panel.collected {
             None => {
                 trail.flag(Flag::CollectedAtUnreadable);
-                trail.note(
-                    RuleId::Data005,
+                trail.note_with(RuleId::Data005, || {
                     format!(
                         "collected_at {collected:?} is not an ISO 8601 date or date-time; not used"
-                    ),
-                );
+                    )
+                });
             }
-            Some(t) if t.offset_minutes.is_some() => trail.note(
-                RuleId::Data005,
+            Some(t) if t.offset_minutes.is_some() => trail.note_with(RuleId::Data005, || {
                 format!(
                     "collected_at {collected} carries a UTC offset: written as {} UTC",
                     crate::isotime::render_micros(t.micros)
-                ),
-            ),
+                )
+            }),
             Some(_) => {}
         }
     }
     for note in &panel.assembly_notes {
-        trail.note(RuleId::Panel001, note.clone());
+        trail.note_with(RuleId::Panel001, || note.clone());
     }
     for a in Analyte::ALL {
         if let (Some(c), Cell::Value(m)) = (&panel.conversions[a.index()], panel.cell(a)) {
-            trail.note(
-                RuleId::Data004,
+            trail.note_with(RuleId::Data004, || {
                 format!(
                     "{} {} {} x {} = {} {}",
                     c.column,
@@ -179,8 +173,8 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) {
                     c.factor,
                     show(*m),
                     input.rs.canonical_unit(a)
-                ),
-            );
+                )
+            });
         }
     }
 }

@@ -59,8 +59,11 @@ impl FlagSet {
 /// What the stages add besides their decisions. Write-only for the stages: no decision is
 /// taken from it (the tests stage reads back only its own recommendations to drop those the
 /// panel already has).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Trail {
+    /// Whether evidence lines are written (false for `--evidence none`: the rules decide
+    /// the same, their lines are not formatted).
+    pub keep_evidence: bool,
     pub flags: FlagSet,
     /// In the order first recommended (the TEST-001 evidence line lists them so).
     pub tests: Vec<TestCode>,
@@ -70,7 +73,23 @@ pub(crate) struct Trail {
     pub undecided: Vec<crate::analyte::Analyte>,
 }
 
+impl Default for Trail {
+    fn default() -> Self {
+        Trail::new(true)
+    }
+}
+
 impl Trail {
+    pub fn new(keep_evidence: bool) -> Trail {
+        Trail {
+            keep_evidence,
+            flags: FlagSet::default(),
+            tests: Vec::new(),
+            evidence: Vec::new(),
+            undecided: Vec::new(),
+        }
+    }
+
     pub fn flag(&mut self, f: Flag) {
         self.flags.insert(f);
     }
@@ -87,8 +106,11 @@ impl Trail {
         }
     }
 
-    pub fn note(&mut self, rule: RuleId, text: String) {
-        self.evidence.push(Evidence { rule, text });
+    /// Adds an evidence line; `text` is formatted only when evidence is kept.
+    pub fn note_with(&mut self, rule: RuleId, text: impl FnOnce() -> String) {
+        if self.keep_evidence {
+            self.evidence.push(Evidence { rule, text: text() });
+        }
     }
 }
 

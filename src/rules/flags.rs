@@ -172,10 +172,9 @@ pub(crate) fn evaluate(
     let p = input.panel;
     if p.takes(Medication::Corticosteroid) && p.back_pain.reported() {
         trail.flag(Flag::SteroidFractureRisk);
-        trail.note(
-            RuleId::Flag010,
-            format!("corticosteroid with back pain ({})", p.back_pain.code()),
-        );
+        trail.note_with(RuleId::Flag010, || {
+            format!("corticosteroid with back pain ({})", p.back_pain.code())
+        });
     }
     reasons
 }
@@ -187,26 +186,24 @@ fn mcv_misses(input: &RuleInput, f: &Findings, trail: &mut Trail) {
     if let (Some(m), Some((low, high))) = (input.measure(Analyte::Mcv), f.morphology.mcv_range) {
         if status.is_deficient() && m.below(low) == Some(false) {
             trail.flag(Flag::IronDeficiencyNormalMcv);
-            trail.note(
-                RuleId::Flag001,
+            trail.note_with(RuleId::Flag001, || {
                 format!(
                     "iron {} with MCV {} fL >= {}",
                     status.code(),
                     show(m),
                     num(low)
-                ),
-            );
+                )
+            });
         }
         if f.iron.b12_folate_deficient && m.above(high) == Some(false) {
             trail.flag(Flag::B12FolateDeficiencyNormalMcv);
-            trail.note(
-                RuleId::Flag002,
+            trail.note_with(RuleId::Flag002, || {
                 format!(
                     "B12/folate deficient with MCV {} fL <= {}",
                     show(m),
                     num(high)
-                ),
-            );
+                )
+            });
         }
     }
     if f.anemia.anemia == Some(true)
@@ -217,16 +214,15 @@ fn mcv_misses(input: &RuleInput, f: &Findings, trail: &mut Trail) {
         for test in [TestCode::Ferritin, TestCode::Tsat, TestCode::B12Folate] {
             trail.recommend(test);
         }
-        trail.note(
-            RuleId::Flag003,
+        trail.note_with(RuleId::Flag003, || {
             format!(
                 "anemic, normocytic, RDW {} % > {}: possible dimorphic population",
                 input
                     .measure(Analyte::Rdw)
                     .map_or(String::new(), |m| show(m).to_string()),
                 num(t.rdw_high_above)
-            ),
-        );
+            )
+        });
     }
 }
 
@@ -239,24 +235,22 @@ fn microcytosis(input: &RuleInput, f: &Findings, trail: &mut Trail) {
         return;
     }
     trail.flag(Flag::MicrocytosisWithoutIronDeficiency);
-    trail.note(
-        RuleId::Flag004,
-        format!("microcytic with iron {}", status.code()),
-    );
+    trail.note_with(RuleId::Flag004, || {
+        format!("microcytic with iron {}", status.code())
+    });
     if let Some(ix) = f.morphology.mentzer {
         if ix.below(t.mentzer_thalassemia_below) == Some(true) {
             trail.flag(Flag::ThalassemiaTraitPattern);
             trail.recommend(TestCode::HbElectrophoresis);
-            trail.note(
-                RuleId::Flag005,
+            trail.note_with(RuleId::Flag005, || {
                 format!(
                     "{} Mentzer index {} < {} with iron {}: thalassemia trait pattern",
                     RuleId::Morph003,
                     show(ix),
                     num(t.mentzer_thalassemia_below),
                     status.code()
-                ),
-            );
+                )
+            });
         }
     }
 }
@@ -270,9 +264,9 @@ fn emergencies(input: &RuleInput, f: &Findings, trail: &mut Trail) {
     let new_pain = matches!(p.back_pain, BackPain::Yes | BackPain::Acute);
     if new_pain && p.has_condition(Condition::SickleCellDisease) {
         trail.flag(Flag::SickleCellBackPain);
-        trail.note(
+        trail.note_with(
             RuleId::Flag011,
-            format!(
+            || format!(
                 "sickle cell disease with back pain ({}): possible vaso-occlusive crisis, an emergency",
                 p.back_pain.code()
             ),
@@ -280,13 +274,12 @@ fn emergencies(input: &RuleInput, f: &Findings, trail: &mut Trail) {
     }
     if new_pain && p.takes(Medication::Anticoagulant) && f.anemia.anemia == Some(true) {
         trail.flag(Flag::AnticoagulantBackPainAnemia);
-        trail.note(
-            RuleId::Flag012,
+        trail.note_with(RuleId::Flag012, || {
             format!(
                 "anticoagulant, back pain ({}) and anemia: consider retroperitoneal haemorrhage",
                 p.back_pain.code()
-            ),
-        );
+            )
+        });
     }
 }
 
@@ -302,15 +295,14 @@ fn safety(input: &RuleInput, trail: &mut Trail) {
         };
         if hb.below(cutoff) == Some(true) {
             trail.flag(Flag::SevereAnemiaTransfusionThreshold);
-            trail.note(
-                RuleId::Flag006,
+            trail.note_with(RuleId::Flag006, || {
                 format!(
                     "Hb {} g/dL < {} g/dL{}: transfusion threshold",
                     show(hb),
                     num(cutoff),
                     if cvd { " (cardiovascular disease)" } else { "" }
-                ),
-            );
+                )
+            });
         }
     }
     if let Some(esr) = input.measure(Analyte::Esr) {
@@ -324,10 +316,9 @@ fn safety(input: &RuleInput, trail: &mut Trail) {
             if input.v2().is_some() && adult {
                 trail.recommend(TestCode::SpepFlc);
             }
-            trail.note(
-                RuleId::Flag008,
-                format!("ESR {} mm/h >= {}", show(esr), num(t.very_high_esr_from)),
-            );
+            trail.note_with(RuleId::Flag008, || {
+                format!("ESR {} mm/h >= {}", show(esr), num(t.very_high_esr_from))
+            });
         }
     }
 }
@@ -376,10 +367,9 @@ fn myeloma(input: &RuleInput, f: &Findings, trail: &mut Trail) {
     if !reasons.is_empty() {
         trail.flag(Flag::MyelomaScreenSuggested);
         trail.recommend(TestCode::SpepFlc);
-        trail.note(
-            RuleId::Flag007,
-            format!("anemia with back pain and {}", reasons.join(", ")),
-        );
+        trail.note_with(RuleId::Flag007, || {
+            format!("anemia with back pain and {}", reasons.join(", "))
+        });
     }
 }
 
@@ -457,14 +447,13 @@ fn nsaid(input: &RuleInput, f: &Findings, trail: &mut Trail) -> Vec<String> {
     }
     if !reasons.is_empty() {
         trail.flag(Flag::NsaidCaution);
-        trail.note(
-            RuleId::Flag009,
+        trail.note_with(RuleId::Flag009, || {
             format!(
                 "back pain {} with {}",
                 p.back_pain.code(),
                 reasons.join("; ")
-            ),
-        );
+            )
+        });
     }
     reasons
 }

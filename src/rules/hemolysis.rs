@@ -114,16 +114,15 @@ pub(crate) fn evaluate(
     if high.is_empty() {
         return false;
     }
-    trail.note(RuleId::Hemolysis001, high.join(", "));
+    trail.note_with(RuleId::Hemolysis001, || high.join(", "));
     let (abnormal, measured) = markers(input, t);
     let all_markers = measured == 3;
     if !abnormal.is_empty() {
-        trail.note(RuleId::Hemolysis002, abnormal.join(", "));
+        trail.note_with(RuleId::Hemolysis002, || abnormal.join(", "));
     } else if inflammation.counts_as_present() && input.measure(Analyte::Haptoglobin).is_some() {
-        trail.note(
-            RuleId::Hemolysis002,
-            "haptoglobin not low, but inflammation raises it: haemolysis not excluded".into(),
-        );
+        trail.note_with(RuleId::Hemolysis002, || {
+            "haptoglobin not low, but inflammation raises it: haemolysis not excluded".into()
+        });
     }
     if !abnormal.is_empty() {
         trail.flag(Flag::HemolysisPattern);
@@ -132,10 +131,9 @@ pub(crate) fn evaluate(
         if !all_markers {
             trail.recommend(TestCode::HemolysisScreen);
         }
-        trail.note(
-            RuleId::Hemolysis003,
-            "reticulocytosis with an abnormal haemolysis marker: haemolysis pattern".into(),
-        );
+        trail.note_with(RuleId::Hemolysis003, || {
+            "reticulocytosis with an abnormal haemolysis marker: haemolysis pattern".into()
+        });
         return true;
     }
     if anemia.anemia == Some(true) {
@@ -144,9 +142,9 @@ pub(crate) fn evaluate(
             trail.recommend(TestCode::HemolysisScreen);
         }
         trail.recommend(TestCode::BloodFilm);
-        trail.note(
+        trail.note_with(
             RuleId::Hemolysis003,
-            format!(
+            || format!(
                 "anemic with reticulocytosis and no abnormal marker ({measured} of 3 measured): haemolysis, acute blood loss or a response to treatment"
             ),
         );

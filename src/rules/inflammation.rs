@@ -94,7 +94,7 @@ impl Markers {
             Some(false) => self.not_raised.push((rule, text)),
             None => {
                 trail.undecided(analyte);
-                trail.note(rule, format!("{text}: censored value does not decide"));
+                trail.note_with(rule, || format!("{text}: censored value does not decide"));
             }
         }
     }
@@ -118,9 +118,9 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
     }
     if let Some(esr) = input.measure(Analyte::Esr) {
         if input.v2().is_some() && input.pregnancy_applies {
-            trail.note(
+            trail.note_with(
                 RuleId::Inflam002,
-                format!(
+                || format!(
                     "ESR {} mm/h not used in pregnancy (it rises physiologically); CRP and AGP decide",
                     show(esr)
                 ),
@@ -135,14 +135,13 @@ fn markers(input: &RuleInput, trail: &mut Trail) -> Markers {
                 trail,
             );
         } else {
-            trail.note(
-                RuleId::Inflam002,
+            trail.note_with(RuleId::Inflam002, || {
                 format!(
                     "ESR {} mm/h not used under {} y (adult limits)",
                     show(esr),
                     num(t.adult_age_years)
-                ),
-            );
+                )
+            });
         }
     }
     if let Some(agp) = input.measure(Analyte::Agp) {
@@ -173,12 +172,12 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> Inflammation {
         .collect();
     let status = if !m.raised.is_empty() {
         for (id, text) in m.raised {
-            trail.note(id, format!("{text}: raised"));
+            trail.note_with(id, || format!("{text}: raised"));
         }
         Inflammation::Present
     } else if !m.not_raised.is_empty() {
         for (id, text) in m.not_raised {
-            trail.note(id, format!("{text}: not raised"));
+            trail.note_with(id, || format!("{text}: not raised"));
         }
         Inflammation::Absent
     } else if !named.is_empty() {
@@ -196,9 +195,8 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> Inflammation {
         Inflammation::Unknown => " (no marker decides)".to_string(),
         _ => String::new(),
     };
-    trail.note(
-        RuleId::Inflam004,
-        format!("inflammation {}{why}", status.code()),
-    );
+    trail.note_with(RuleId::Inflam004, || {
+        format!("inflammation {}{why}", status.code())
+    });
     status
 }

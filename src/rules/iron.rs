@@ -133,19 +133,18 @@ fn tsat(input: &RuleInput, trail: &mut Trail) -> Option<Measure> {
         censor: m.censor,
     });
     let Some(d) = derived else {
-        trail.note(
-            RuleId::Iron001,
+        trail.note_with(RuleId::Iron001, || {
             format!(
                 "TSAT not derivable from iron {} ug/dL and {how}",
                 show(iron)
-            ),
-        );
+            )
+        });
         return None;
     };
     if d.value > t.tsat_derived_max && matches!(d.censor, Censor::Exact | Censor::Gt | Censor::Ge) {
-        trail.note(
+        trail.note_with(
             RuleId::Iron001,
-            format!(
+            || format!(
                 "derived TSAT {} % > {} % (iron {} ug/dL above {how}): implausible, treated as missing",
                 show(d),
                 num(t.tsat_derived_max),
@@ -155,14 +154,13 @@ fn tsat(input: &RuleInput, trail: &mut Trail) -> Option<Measure> {
         return None;
     }
     trail.flag(Flag::TsatDerived);
-    trail.note(
-        RuleId::Iron001,
+    trail.note_with(RuleId::Iron001, || {
         format!(
             "TSAT derived = iron {} ug/dL / {how} x 100 = {} %",
             show(iron),
             show(d)
-        ),
-    );
+        )
+    });
     Some(d)
 }
 
@@ -187,15 +185,14 @@ fn stfr_index(input: &RuleInput, trail: &mut Trail) -> Option<Measure> {
             censor: ferritin.censor,
         },
     )?;
-    trail.note(
-        RuleId::Iron002,
+    trail.note_with(RuleId::Iron002, || {
         format!(
             "sTfR index = sTfR {} mg/L / log10(ferritin {}) = {}",
             show(stfr),
             show(ferritin),
             show(index)
-        ),
-    );
+        )
+    });
     Some(index)
 }
 
@@ -280,14 +277,13 @@ fn adult_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
     let high = t.ferritin_inflammation_band_upper;
     match f.band(&[low, high])? {
         0 => {
-            trail.note(
-                RuleId::Iron003,
+            trail.note_with(RuleId::Iron003, || {
                 format!(
                     "ferritin {} ug/L < {} with inflammation: deficient_with_inflammation",
                     show(f),
                     num(low)
-                ),
-            );
+                )
+            });
             Some(IronStatus::DeficientWithInflammation)
         }
         1 => Some(middle_band(x, low, high, trail)),
@@ -296,8 +292,7 @@ fn adult_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
                 Some(true) => IronStatus::Restricted,
                 _ => IronStatus::Adequate,
             };
-            trail.note(
-                RuleId::Iron003,
+            trail.note_with(RuleId::Iron003, || {
                 format!(
                     "ferritin {} ug/L >= {} with inflammation, TSAT {} vs < {} %: {}",
                     show(f),
@@ -306,8 +301,8 @@ fn adult_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
                         .map_or("missing".to_string(), |m| format!("{} %", show(m))),
                     num(t.tsat_restricted_below),
                     status.code()
-                ),
-            );
+                )
+            });
             Some(status)
         }
     }
@@ -324,26 +319,24 @@ fn middle_band(x: &IronInputs, low: f64, high: f64, trail: &mut Trail) -> IronSt
     );
     if let Some(ix) = x.index {
         if ix.below(t.stfr_index_restricted_below) == Some(true) {
-            trail.note(
-                RuleId::Iron003,
+            trail.note_with(RuleId::Iron003, || {
                 format!(
                     "{band}, sTfR index {} < {}: restricted",
                     show(ix),
                     num(t.stfr_index_restricted_below)
-                ),
-            );
+                )
+            });
             return IronStatus::Restricted;
         }
         if ix.above(t.stfr_index_deficient_above) == Some(true) {
             trail.flag(Flag::MaskedIronDeficiency);
-            trail.note(
-                RuleId::Iron003,
+            trail.note_with(RuleId::Iron003, || {
                 format!(
                     "{band}, sTfR index {} > {}: deficient_with_inflammation",
                     show(ix),
                     num(t.stfr_index_deficient_above)
-                ),
-            );
+                )
+            });
             return IronStatus::DeficientWithInflammation;
         }
         // Index between the two cutoffs (or undecided): the TSAT rule decides.
@@ -355,22 +348,20 @@ fn middle_band(x: &IronInputs, low: f64, high: f64, trail: &mut Trail) -> IronSt
         }
         Some(false) => (IronStatus::Adequate, ">="),
         None => {
-            trail.note(
-                RuleId::Iron003,
-                format!("{band}, TSAT missing: indeterminate"),
-            );
+            trail.note_with(RuleId::Iron003, || {
+                format!("{band}, TSAT missing: indeterminate")
+            });
             return IronStatus::Indeterminate;
         }
     };
-    trail.note(
-        RuleId::Iron003,
+    trail.note_with(RuleId::Iron003, || {
         format!(
             "{band}, TSAT {} % {comparison} {}: {}",
             tsat_text(x.tsat),
             num(t.tsat_restricted_below),
             status.code()
-        ),
-    );
+        )
+    });
     status
 }
 
@@ -394,16 +385,15 @@ fn child_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
     if below && f.below(adult_cutoff) == Some(false) {
         trail.flag(Flag::MaskedIronDeficiency);
     }
-    trail.note(
-        RuleId::Iron003,
+    trail.note_with(RuleId::Iron003, || {
         format!(
             "child ({}) ferritin {} ug/L vs < {} with inflammation: {}",
             x.row.population,
             show(f),
             num(cutoff),
             status.code()
-        ),
-    );
+        )
+    });
     Some(status)
 }
 
@@ -412,15 +402,14 @@ fn not_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
     let (f, t) = (x.ferritin, x.t);
     let cutoff = x.row.deficient_below_no_inflammation;
     if f.below(cutoff)? {
-        trail.note(
-            RuleId::Iron004,
+        trail.note_with(RuleId::Iron004, || {
             format!(
                 "ferritin {} ug/L < {} ({}): deficient",
                 show(f),
                 num(cutoff),
                 x.row.population
-            ),
-        );
+            )
+        });
         return Some(IronStatus::Deficient);
     }
     let low_tsat = x
@@ -441,7 +430,7 @@ fn not_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
             num(t.tsat_low_adequate_ferritin_below)
         ));
     }
-    trail.note(RuleId::Iron004, text);
+    trail.note_with(RuleId::Iron004, || text);
     Some(IronStatus::Adequate)
 }
 
@@ -458,16 +447,15 @@ fn inflammation_unknown(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus>
     if band < 2 {
         trail.recommend(TestCode::Crp);
     }
-    trail.note(
-        RuleId::Iron005,
+    trail.note_with(RuleId::Iron005, || {
         format!(
             "inflammation unknown, ferritin {} ug/L (deficient below {}, adequate from {}): {}",
             show(x.ferritin),
             num(cutoff),
             num(high),
             status.code()
-        ),
-    );
+        )
+    });
     Some(status)
 }
 
@@ -487,8 +475,7 @@ fn ferritin_undecided(
     };
     trail.recommend(TestCode::Ferritin);
     trail.recommend(TestCode::Tsat);
-    trail.note(
-        RuleId::Iron006,
+    trail.note_with(RuleId::Iron006, || {
         format!(
             "ferritin {}: iron status {}",
             ferritin.map_or("missing".to_string(), |f| format!(
@@ -496,7 +483,7 @@ fn ferritin_undecided(
                 show(f)
             )),
             status.code()
-        ),
-    );
+        )
+    });
     status
 }

@@ -95,15 +95,14 @@ pub(crate) fn heart_failure(
             Some(false) => return None,
             None => {
                 trail.recommend(TestCode::Tsat);
-                trail.note(
-                    RuleId::Iron009,
+                trail.note_with(RuleId::Iron009, || {
                     format!(
                         "heart failure, ferritin {} ug/L in {}-{}, TSAT missing: indeterminate",
                         show(f),
                         num(low),
                         num(high - 1.0)
-                    ),
-                );
+                    )
+                });
                 return Some(IronStatus::Indeterminate);
             }
         },
@@ -119,13 +118,12 @@ pub(crate) fn heart_failure(
     {
         trail.flag(Flag::MaskedIronDeficiency);
     }
-    trail.note(
-        RuleId::Iron009,
+    trail.note_with(RuleId::Iron009, || {
         format!(
             "heart failure, {why}: {} (ESC definition)",
             deficient.code()
-        ),
-    );
+        )
+    });
     Some(deficient)
 }
 
@@ -153,9 +151,9 @@ pub(crate) fn ckd_trial(
         && f.above(t2.ckd_iron_trial_ferritin_max) == Some(false)
     {
         trail.flag(Flag::CkdIronTrialCriteria);
-        trail.note(
+        trail.note_with(
             RuleId::Iron010,
-            format!(
+            || format!(
                 "chronic kidney disease, anemic, TSAT {} % <= {} and ferritin {} ug/L <= {}: KDIGO criteria for a trial of iron",
                 show(ts),
                 num(t2.ckd_iron_trial_tsat_max),
@@ -215,16 +213,15 @@ pub(crate) fn overload(
             (true, true) => " (inflammation present: ferritin may be raised by it)",
             (true, false) => "",
         };
-        trail.note(
-            RuleId::Iron007,
+        trail.note_with(RuleId::Iron007, || {
             format!(
                 "TSAT {} % > {} and ferritin {} ug/L > {}{context}: iron overload pattern",
                 show(ts),
                 num(tsat_cut),
                 show(f),
                 num(ferritin_cut)
-            ),
-        );
+            )
+        });
         if v2 {
             trail.recommend(TestCode::HfeGenotype);
         }
@@ -264,9 +261,8 @@ pub(crate) fn b12_folate(input: &RuleInput, trail: &mut Trail) -> bool {
     if reasons.is_empty() {
         return false;
     }
-    trail.note(
-        RuleId::Iron008,
-        format!("{}: B12/folate deficient", reasons.join(", ")),
-    );
+    trail.note_with(RuleId::Iron008, || {
+        format!("{}: B12/folate deficient", reasons.join(", "))
+    });
     true
 }

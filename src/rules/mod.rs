@@ -135,8 +135,14 @@ impl Outcome {
 
 /// Evaluates one panel. Pure: the same panel and ruleset always give the same outcome.
 pub fn evaluate(panel: &Panel, rs: &Ruleset) -> Outcome {
+    evaluate_with(panel, rs, true)
+}
+
+/// [`evaluate`], with the evidence lines left out when `evidence` is false (the decisions,
+/// flags, tests and NSAID reasons are the same).
+pub fn evaluate_with(panel: &Panel, rs: &Ruleset, evidence: bool) -> Outcome {
     let input = RuleInput::new(panel, rs);
-    let mut trail = Trail::default();
+    let mut trail = Trail::new(evidence);
     data::evaluate(&input, &mut trail);
 
     let decided = if input.in_scope {

@@ -83,8 +83,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> MorphologyFindin
         (_, Some(true)) => Morphology::Macrocytic,
         _ => Morphology::Unknown,
     };
-    trail.note(
-        RuleId::Morph001,
+    trail.note_with(RuleId::Morph001, || {
         format!(
             "MCV {} fL with normocytic range {}-{} fL ({}): {}",
             show(mcv),
@@ -92,7 +91,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> MorphologyFindin
             num(high),
             row.population,
             finding.category.code()
-        ),
-    );
+        )
+    });
     finding
 }

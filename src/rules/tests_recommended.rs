@@ -97,7 +97,7 @@ pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mu
                 u.join(", ")
             ));
         }
-        trail.note(RuleId::Test001, line);
+        trail.note_with(RuleId::Test001, || line);
     }
 }
 

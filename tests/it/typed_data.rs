@@ -279,6 +279,33 @@ fn evidence_none_leaves_the_column_out() {
     }
 }
 
+/// `--evidence none` skips formatting the evidence lines, never a decision: every other
+/// column equals the full run's, on the known-answer corpora and the guidance contexts.
+#[test]
+fn evidence_none_changes_no_other_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for input in ["cases.csv", "cases_2026_2.csv", "guidance_contexts.csv"] {
+        let full = dir.path().join("full.csv");
+        let lean = dir.path().join("lean.csv");
+        classify_to(&fixture(input), &full, &[]);
+        classify_to(&fixture(input), &lean, &["--evidence", "none"]);
+        let full = csv_records(&full);
+        let lean = csv_records(&lean);
+        let evidence = full[0]
+            .iter()
+            .position(|c| c == "evidence")
+            .expect("evidence column");
+        assert_eq!(full.len(), lean.len(), "{input}");
+        assert!(full.len() > 10, "{input}");
+        for (f, l) in full.iter().zip(&lean) {
+            let mut f: Vec<&str> = f.iter().collect();
+            f.remove(evidence);
+            let l: Vec<&str> = l.iter().collect();
+            assert_eq!(f, l, "{input}");
+        }
+    }
+}
+
 /// Writes cases.csv as a typed frame: a column whose every cell is blank or a plain number
 /// becomes Float64, any other column stays text (censored `<10`, text results).
 fn corpus_frame(name: &str) -> DataFrame {
