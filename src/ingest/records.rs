@@ -286,43 +286,26 @@ fn well_quoted(bytes: &[u8], delimiter: u8) -> bool {
 /// strings `out` already holds.
 pub fn split_fields(text: &str, delimiter: u8, out: &mut Vec<String>) {
     let bytes = text.as_bytes();
-    if delimiter.is_ascii() && memchr::memchr(b'"', bytes).is_none() {
-        // Most lines: no quotes, the fields are the pieces between delimiters (an ASCII
-        // delimiter never splits a character).
-        let mut n = 0;
-        let mut start = 0;
-        for end in memchr::memchr_iter(delimiter, bytes).chain(std::iter::once(bytes.len())) {
-            let piece = text.get(start..end).unwrap_or("");
-            match out.get_mut(n) {
-                Some(f) => {
-                    f.clear();
-                    f.push_str(piece);
-                }
-                None => out.push(piece.to_string()),
-            }
-            n += 1;
-            start = end + 1;
+    if memchr::memchr(b'"', bytes).is_none() {
+        // Most lines: no quotes, the fields are the pieces between delimiters.
+        if delimiter.is_ascii() {
+            // Cut with memchr (an ASCII delimiter never splits a character).
+            let mut start = 0;
+            let ends = memchr::memchr_iter(delimiter, bytes).chain(std::iter::once(bytes.len()));
+            set_fields(
+                ends.map(|end| {
+                    let piece = text.get(start..end).unwrap_or("");
+                    start = end + 1;
+                    piece
+                }),
+                out,
+            );
+        } else {
+            set_fields(text.split(char::from(delimiter)), out);
         }
-        out.truncate(n);
         return;
     }
     let delimiter = char::from(delimiter);
-    if !text.contains('"') {
-        // Most lines: no quotes, the fields are the pieces between delimiters.
-        let mut n = 0;
-        for piece in text.split(delimiter) {
-            match out.get_mut(n) {
-                Some(f) => {
-                    f.clear();
-                    f.push_str(piece);
-                }
-                None => out.push(piece.to_string()),
-            }
-            n += 1;
-        }
-        out.truncate(n);
-        return;
-    }
     let mut n = 0;
     let mut state = Quote::FieldStart;
     let next = |out: &mut Vec<String>, n: &mut usize| {
@@ -356,6 +339,22 @@ pub fn split_fields(text: &str, delimiter: u8, out: &mut Vec<String>) {
                 Quote::Unquoted
             }
         };
+    }
+    out.truncate(n);
+}
+
+/// Puts `pieces` into `out`, reusing the strings it holds.
+fn set_fields<'a>(pieces: impl Iterator<Item = &'a str>, out: &mut Vec<String>) {
+    let mut n = 0;
+    for piece in pieces {
+        match out.get_mut(n) {
+            Some(f) => {
+                f.clear();
+                f.push_str(piece);
+            }
+            None => out.push(piece.to_string()),
+        }
+        n += 1;
     }
     out.truncate(n);
 }
