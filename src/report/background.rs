@@ -4,7 +4,9 @@
 //! returned by the next `write` or by `finish`.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use super::{Chunk, ResultWriter};
@@ -18,24 +20,37 @@ const QUEUED_CHUNKS: usize = 8;
 pub struct Background {
     tx: Option<SyncSender<Chunk>>,
     thread: Option<JoinHandle<io::Result<()>>>,
+    /// Set when the run stops without `finish`: the thread then writes nothing more and never
+    /// closes the file, so a failed run cannot leave a complete-looking Parquet file on a
+    /// stream or device.
+    abandoned: Arc<AtomicBool>,
 }
 
 impl Background {
     /// Starts the thread that feeds `inner` and closes it at the end.
     pub fn spawn(inner: Box<dyn ResultWriter>) -> io::Result<Background> {
         let (tx, rx) = sync_channel::<Chunk>(QUEUED_CHUNKS);
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&abandoned);
         let thread = std::thread::Builder::new()
             .name("result-writer".into())
             .spawn(move || {
                 let mut inner = inner;
                 for chunk in rx {
+                    if stop.load(Ordering::SeqCst) {
+                        return Ok(());
+                    }
                     inner.write(chunk)?;
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(());
                 }
                 inner.finish()
             })?;
         Ok(Background {
             tx: Some(tx),
             thread: Some(thread),
+            abandoned,
         })
     }
 
@@ -72,9 +87,13 @@ impl ResultWriter for Background {
 }
 
 impl Drop for Background {
-    /// A run that stops early still waits for the thread, so nothing writes to the output
+    /// A run that stops early (no `finish`) abandons the output: the thread stops writing
+    /// and does not close the file, and the run waits for it, so nothing writes to the output
     /// after the run has removed it.
     fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.abandoned.store(true, Ordering::SeqCst);
+        }
         let _ = self.join();
     }
 }
@@ -126,6 +145,23 @@ mod tests {
         let mut expected: Vec<usize> = (1..=20).collect();
         expected.push(0);
         assert_eq!(*seen.lock().unwrap(), expected);
+    }
+
+    #[test]
+    fn a_writer_dropped_without_finish_never_closes_the_file() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let inner = Recorder {
+            seen: Arc::clone(&seen),
+            fail_at: None,
+        };
+        let mut w = Background::spawn(Box::new(inner)).unwrap();
+        for n in 1..=5 {
+            w.write(Chunk::Bytes(vec![b'x'; n])).unwrap();
+        }
+        drop(w);
+        // Some chunks may have been written; the closing `finish` (recorded as 0) never ran.
+        let seen = seen.lock().unwrap();
+        assert!(!seen.contains(&0), "{seen:?}");
     }
 
     #[test]
