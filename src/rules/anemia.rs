@@ -122,6 +122,7 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
 fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
     let p = input.panel;
     let t = &input.rs.thresholds;
+    trail.note_with(RuleId::Anemia001, || {
     let mut line = format!(
         "cutoff {} g/L for {}",
         num(row.anemia_below),
@@ -146,7 +147,8 @@ fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
             num(t.hb_cutoff_extrapolated_above_years)
         ));
     }
-    trail.note_with(RuleId::Anemia001, || line);
+    line
+    });
 }
 
 /// ANEMIA-002: g/L added for the altitude.
@@ -157,12 +159,16 @@ fn altitude(input: &RuleInput, trail: &mut Trail) -> f64 {
     let Some(band) = input.rs.adjustment(AdjustmentKind::Altitude, alt) else {
         return 0.0;
     };
-    let mut line = format!("altitude {} m: +{} g/L", num(alt), num(band.add));
     if band.out_of_table {
         trail.flag(Flag::AltitudeOutOfTable);
-        line.push_str(" (beyond the WHO table; last row applied)");
     }
-    trail.note_with(RuleId::Anemia002, || line);
+    trail.note_with(RuleId::Anemia002, || {
+        let mut line = format!("altitude {} m: +{} g/L", num(alt), num(band.add));
+        if band.out_of_table {
+            line.push_str(" (beyond the WHO table; last row applied)");
+        }
+        line
+    });
     band.add
 }
 

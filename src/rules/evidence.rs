@@ -73,12 +73,6 @@ pub(crate) struct Trail {
     pub undecided: Vec<crate::analyte::Analyte>,
 }
 
-impl Default for Trail {
-    fn default() -> Self {
-        Trail::new(true)
-    }
-}
-
 impl Trail {
     pub fn new(keep_evidence: bool) -> Trail {
         Trail {

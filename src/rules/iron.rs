@@ -416,21 +416,25 @@ fn not_inflamed(x: &IronInputs, trail: &mut Trail) -> Option<IronStatus> {
         .tsat
         .and_then(|m| m.below(t.tsat_low_adequate_ferritin_below))
         == Some(true);
-    let mut text = format!(
-        "ferritin {} ug/L >= {} ({}): adequate",
-        show(f),
-        num(cutoff),
-        x.row.population
-    );
     if low_tsat {
         trail.flag(Flag::LowTsatAdequateFerritin);
-        text.push_str(&format!(
-            ", TSAT {} % < {}",
-            tsat_text(x.tsat),
-            num(t.tsat_low_adequate_ferritin_below)
-        ));
     }
-    trail.note_with(RuleId::Iron004, || text);
+    trail.note_with(RuleId::Iron004, || {
+        let mut text = format!(
+            "ferritin {} ug/L >= {} ({}): adequate",
+            show(f),
+            num(cutoff),
+            x.row.population
+        );
+        if low_tsat {
+            text.push_str(&format!(
+                ", TSAT {} % < {}",
+                tsat_text(x.tsat),
+                num(t.tsat_low_adequate_ferritin_below)
+            ));
+        }
+        text
+    });
     Some(IronStatus::Adequate)
 }
 

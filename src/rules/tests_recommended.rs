@@ -78,26 +78,28 @@ pub(crate) fn evaluate(input: &RuleInput, f: &Findings, label: Label, trail: &mu
     trail.tests = kept;
     if !trail.tests.is_empty() || !dropped.is_empty() {
         let codes: Vec<&str> = trail.tests.iter().map(|t| t.code()).collect();
-        let mut line = format!(
-            "recommended: {}",
-            if codes.is_empty() {
-                "none".to_string()
-            } else {
-                codes.join(", ")
+        trail.note_with(RuleId::Test001, || {
+            let mut line = format!(
+                "recommended: {}",
+                if codes.is_empty() {
+                    "none".to_string()
+                } else {
+                    codes.join(", ")
+                }
+            );
+            if !dropped.is_empty() {
+                let d: Vec<&str> = dropped.iter().map(|t| t.code()).collect();
+                line.push_str(&format!(" (already present: {})", d.join(", ")));
             }
-        );
-        if !dropped.is_empty() {
-            let d: Vec<&str> = dropped.iter().map(|t| t.code()).collect();
-            line.push_str(&format!(" (already present: {})", d.join(", ")));
-        }
-        if !undecided.is_empty() {
-            let u: Vec<&str> = undecided.iter().map(|t| t.code()).collect();
-            line.push_str(&format!(
-                " (censored result did not decide, a more sensitive assay: {})",
-                u.join(", ")
-            ));
-        }
-        trail.note_with(RuleId::Test001, || line);
+            if !undecided.is_empty() {
+                let u: Vec<&str> = undecided.iter().map(|t| t.code()).collect();
+                line.push_str(&format!(
+                    " (censored result did not decide, a more sensitive assay: {})",
+                    u.join(", ")
+                ));
+            }
+            line
+        });
     }
 }
 
