@@ -136,8 +136,13 @@ pub(crate) fn process_batch<'a>(
         return Ok(vec![process_part(batch, rs, spec, encoder, keep_results)?]);
     }
     let chunk = batch.len().div_ceil(threads);
-    batch
-        .par_chunks(chunk)
-        .map(|part| process_part(part, rs, spec, encoder, keep_results))
-        .collect()
+    // A panic on a worker is an error of the run, as it was with scoped threads (rayon
+    // would resume it on this thread).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        batch
+            .par_chunks(chunk)
+            .map(|part| process_part(part, rs, spec, encoder, keep_results))
+            .collect()
+    }))
+    .map_err(|_| io::Error::other("a worker thread panicked"))?
 }
