@@ -14,20 +14,24 @@ use crate::cell::Measure;
 /// the same text as float formatting; above it, float formatting is used.
 const INTEGER_DIGITS_BELOW: f64 = 1e12;
 
-/// `x` scaled by 10^decimals and rounded, when the integer path applies.
-fn scaled(x: f64, decimals: usize) -> Option<i64> {
-    let scale = match decimals {
+/// 10^decimals, exact for the precisions of the output columns.
+pub fn pow10(decimals: usize) -> f64 {
+    match decimals {
         0 => 1.0,
         1 => 10.0,
         2 => 100.0,
         3 => 1000.0,
-        _ => return None,
-    };
-    if !x.is_finite() || x.abs() >= INTEGER_DIGITS_BELOW {
+        d => 10f64.powi(i32::try_from(d).unwrap_or(i32::MAX)),
+    }
+}
+
+/// `x` scaled by 10^decimals and rounded, when the integer path applies.
+fn scaled(x: f64, decimals: usize) -> Option<i64> {
+    if decimals > 3 || !x.is_finite() || x.abs() >= INTEGER_DIGITS_BELOW {
         return None;
     }
     // In range: the cast cannot saturate.
-    Some((x * scale).round() as i64)
+    Some((x * pow10(decimals)).round() as i64)
 }
 
 /// Writes `k / 10^decimals` into the end of `buf` and returns where the text starts:

@@ -86,6 +86,17 @@ impl TextEncoding {
         }
     }
 
+    /// `bytes` as text: borrowed when they are UTF-8 text already, else decoded into
+    /// `scratch` (cleared first). Err: the offset of the first byte invalid in this encoding.
+    pub fn decode<'a>(self, bytes: &'a [u8], scratch: &'a mut String) -> Result<&'a str, usize> {
+        if self == TextEncoding::Utf8 {
+            return std::str::from_utf8(bytes).map_err(|e| e.valid_up_to());
+        }
+        scratch.clear();
+        self.decode_into(bytes, scratch)?;
+        Ok(scratch)
+    }
+
     /// Appends `bytes` decoded to `out`. Err: the offset of the first byte invalid in this
     /// encoding (`out` then holds a lossy reading, for counting fields only).
     pub fn decode_into(self, bytes: &[u8], out: &mut String) -> Result<(), usize> {
@@ -635,20 +646,10 @@ impl Records {
 
     /// One physical line read as a record on its own.
     fn single(&mut self, line: &PhysLine, fields: &mut Vec<String>) -> Item {
-        if self.encoding == TextEncoding::Utf8 {
-            // Valid UTF-8 is split where it lies, without a decoded copy.
-            return match std::str::from_utf8(&line.bytes) {
-                Ok(text) => {
-                    split_fields(text, self.delimiter, fields);
-                    Item::Fields { line: line.number }
-                }
-                Err(e) => Item::Bad(self.invalid(std::slice::from_ref(line), e.valid_up_to())),
-            };
-        }
-        self.text.clear();
-        match self.encoding.decode_into(&line.bytes, &mut self.text) {
-            Ok(()) => {
-                split_fields(&self.text, self.delimiter, fields);
+        // UTF-8 input is split where it lies, without a decoded copy.
+        match self.encoding.decode(&line.bytes, &mut self.text) {
+            Ok(text) => {
+                split_fields(text, self.delimiter, fields);
                 Item::Fields { line: line.number }
             }
             Err(offset) => Item::Bad(self.invalid(std::slice::from_ref(line), offset)),

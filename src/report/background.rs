@@ -130,14 +130,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunks_arrive_in_order_and_finish_closes_the_writer() {
+    /// A writer on its thread over a recorder, and what the recorder saw.
+    fn recorded(fail_at: Option<usize>) -> (Background, Arc<Mutex<Vec<usize>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let inner = Recorder {
             seen: Arc::clone(&seen),
-            fail_at: None,
+            fail_at,
         };
-        let mut w = Box::new(Background::spawn(Box::new(inner)).unwrap());
+        (Background::spawn(Box::new(inner)).unwrap(), seen)
+    }
+
+    #[test]
+    fn chunks_arrive_in_order_and_finish_closes_the_writer() {
+        let (w, seen) = recorded(None);
+        let mut w = Box::new(w);
         for n in 1..=20 {
             w.write(Chunk::Bytes(vec![b'x'; n])).unwrap();
         }
@@ -149,12 +155,7 @@ mod tests {
 
     #[test]
     fn a_writer_dropped_without_finish_never_closes_the_file() {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let inner = Recorder {
-            seen: Arc::clone(&seen),
-            fail_at: None,
-        };
-        let mut w = Background::spawn(Box::new(inner)).unwrap();
+        let (mut w, seen) = recorded(None);
         for n in 1..=5 {
             w.write(Chunk::Bytes(vec![b'x'; n])).unwrap();
         }
@@ -166,12 +167,8 @@ mod tests {
 
     #[test]
     fn an_error_of_the_writer_thread_is_returned() {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let inner = Recorder {
-            seen: Arc::clone(&seen),
-            fail_at: Some(3),
-        };
-        let mut w = Box::new(Background::spawn(Box::new(inner)).unwrap());
+        let (w, seen) = recorded(Some(3));
+        let mut w = Box::new(w);
         let mut error = None;
         for n in 1..=20 {
             if let Err(e) = w.write(Chunk::Bytes(vec![b'x'; n])) {

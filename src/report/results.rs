@@ -23,12 +23,7 @@ use crate::vocab::{GuidanceId, Inflammation, IronStatus, Label, Morphology, Seve
 
 /// A value rounded to `decimals` (the documented precision of its column).
 pub fn round_to(x: f64, decimals: usize) -> f64 {
-    let scale = match decimals {
-        0 => 1.0,
-        1 => 10.0,
-        2 => 100.0,
-        d => 10f64.powi(d as i32),
-    };
+    let scale = crate::numfmt::pow10(decimals);
     let r = (x * scale).round() / scale;
     if r == 0.0 {
         0.0
