@@ -170,9 +170,19 @@ const MISSING_TOKENS: [&str; 10] = [
 /// Abnormal marks that may follow a number; longest first so `HH` is not read as `H`.
 const TRAILING_MARKS: [&str; 10] = ["(h)", "(l)", "hh", "ll", "h", "l", "a", "c", "*", "!"];
 
+/// `s.trim()`, without decoding characters when the cell starts and ends with a printable
+/// ASCII byte (nearly every cell; `str::trim` checks each end for Unicode white space).
+pub(crate) fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Is this raw cell blank or an NA token?
 pub fn is_missing_token(raw: &str) -> bool {
-    let t = raw.trim();
+    let t = trim(raw);
     // No token starts with a digit (most cells do).
     if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         return false;
@@ -190,7 +200,7 @@ pub fn parse_number(raw: &str, mark: DecimalMark) -> Option<f64> {
 
 /// Reads a number with the file's decimal mark (interface: "Numbers").
 pub fn read_number(raw: &str, mark: DecimalMark) -> Number {
-    let t = raw.trim();
+    let t = trim(raw);
     if t.is_empty() {
         return Number::NotANumber;
     }
@@ -291,12 +301,12 @@ fn could_be_thousands(t: &str, mark: char) -> bool {
 
 /// Parses one result cell per clinical rules §7.
 pub fn parse_cell(raw: &str, mark: DecimalMark) -> Cell {
-    let trimmed = raw.trim();
+    let trimmed = trim(raw);
     if is_missing_token(trimmed) {
         return Cell::Missing;
     }
     let (censor, rest) = split_censor(trimmed);
-    let number = strip_trailing_mark(rest.trim());
+    let number = strip_trailing_mark(trim(rest));
     match read_number(number, mark) {
         Number::Value(value) => Cell::Value(Measure { value, censor }),
         Number::Ambiguous => Cell::Ambiguous(trimmed.to_string()),
@@ -348,6 +358,31 @@ mod tests {
 
     fn v(x: f64) -> Cell {
         Cell::Value(Measure::exact(x))
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        let cells = [
+            "",
+            " ",
+            "12.5",
+            " 12.5",
+            "12.5 ",
+            "\t<5\r",
+            "\u{a0}7\u{a0}",
+            "\u{b}9\u{b}",
+            "\u{3000}x",
+            "x\u{2028}",
+            "\u{85}",
+            "\u{1f}1\u{1f}",
+            "µ",
+            "a b",
+            "~",
+            "\u{7f}1",
+        ];
+        for c in cells {
+            assert_eq!(trim(c), c.trim(), "{c:?}");
+        }
     }
 
     #[test]

@@ -47,6 +47,18 @@ pub fn classify_rows<'a>(
     spec: &ResultsSpec,
 ) -> (ResultColumns, Vec<Processed<'a>>) {
     let mut results = ResultColumns::new(spec.clone(), rows.len());
+    let items = classify_rows_into(rows, rs, spec, &mut results);
+    (results, items)
+}
+
+/// [`classify_rows`] into the (empty) columns `results` of the same `spec`, whose buffers
+/// are reused.
+pub(crate) fn classify_rows_into<'a>(
+    rows: &'a [RowOutcome],
+    rs: &Ruleset,
+    spec: &ResultsSpec,
+    results: &mut ResultColumns,
+) -> Vec<Processed<'a>> {
     let mut items = Vec::with_capacity(rows.len());
     for outcome in rows {
         items.push(match outcome {
@@ -66,7 +78,7 @@ pub fn classify_rows<'a>(
             RowOutcome::NotAttached(n) => Processed::NotAttached(n),
         });
     }
-    (results, items)
+    items
 }
 
 /// Options of [`classify_frame`] and [`classify_input`].
@@ -260,17 +272,25 @@ fn classify_reader(
     let mut results: Option<DataFrame> = None;
     let mut rejects = RejectColumns::default();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spares = crate::run::batches::Spares::default();
     loop {
         let mut batch = Vec::with_capacity(opts.batch_rows.max(1));
         let more = reader.next_batch(opts.batch_rows.max(1), rs, &mut batch)?;
         // The CLI's evaluation: parts of the batch on every core, kept in batch order.
-        let parts =
-            crate::run::batches::process_batch(&batch, rs, &spec, Encoder::Frame, threads, false)
-                .map_err(|e| RunError::Read {
-                file: source.to_string(),
-                line: 0,
-                message: e.to_string(),
-            })?;
+        let parts = crate::run::batches::process_batch(
+            &batch,
+            rs,
+            &spec,
+            Encoder::Frame,
+            threads,
+            false,
+            &spares,
+        )
+        .map_err(|e| RunError::Read {
+            file: source.to_string(),
+            line: 0,
+            message: e.to_string(),
+        })?;
         for part in parts {
             let Chunk::Frame(part_frame) = part.chunk else {
                 return Err(RunError::Read {

@@ -6,11 +6,20 @@ use crate::ingest::header::Column;
 use crate::panel::{BackPain, Panel, Pregnancy, Sex};
 use crate::vocab::{Condition, Medication};
 
+/// Is the trimmed cell one of `words` (ASCII case ignored)? Compared in place: these cells
+/// are read on every row.
+fn is_one_of(raw: &str, words: &[&str]) -> bool {
+    let t = crate::cell::trim(raw);
+    words.iter().any(|w| t.eq_ignore_ascii_case(w))
+}
+
 pub fn sex(raw: &str) -> Sex {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "f" | "female" => Sex::Female,
-        "m" | "male" => Sex::Male,
-        _ => Sex::Unknown,
+    if is_one_of(raw, &["f", "female"]) {
+        Sex::Female
+    } else if is_one_of(raw, &["m", "male"]) {
+        Sex::Male
+    } else {
+        Sex::Unknown
     }
 }
 
@@ -38,20 +47,26 @@ pub fn pregnancy(raw: &str) -> Pregnancy {
 }
 
 pub fn yes_no(raw: &str) -> Option<bool> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" => Some(true),
-        "no" | "n" | "false" | "0" => Some(false),
-        _ => None,
+    if is_one_of(raw, &["yes", "y", "true", "1"]) {
+        Some(true)
+    } else if is_one_of(raw, &["no", "n", "false", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 pub fn back_pain(raw: &str) -> BackPain {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "no" | "n" | "none" | "false" | "0" => BackPain::No,
-        "yes" | "y" | "true" | "1" => BackPain::Yes,
-        "acute" => BackPain::Acute,
-        "chronic" => BackPain::Chronic,
-        _ => BackPain::Unknown,
+    if is_one_of(raw, &["no", "n", "none", "false", "0"]) {
+        BackPain::No
+    } else if is_one_of(raw, &["yes", "y", "true", "1"]) {
+        BackPain::Yes
+    } else if is_one_of(raw, &["acute"]) {
+        BackPain::Acute
+    } else if is_one_of(raw, &["chronic"]) {
+        BackPain::Chronic
+    } else {
+        BackPain::Unknown
     }
 }
 
@@ -235,7 +250,17 @@ mod tests {
     #[test]
     fn context_values() {
         assert_eq!(sex(" Female "), Sex::Female);
+        assert_eq!(sex("m"), Sex::Male);
+        assert_eq!(sex("MALE\u{a0}"), Sex::Male);
         assert_eq!(sex("X"), Sex::Unknown);
+        assert_eq!(sex("males"), Sex::Unknown);
+        assert_eq!(yes_no(" Y"), Some(true));
+        assert_eq!(yes_no("FALSE"), Some(false));
+        assert_eq!(yes_no("maybe"), None);
+        assert_eq!(back_pain("None"), BackPain::No);
+        assert_eq!(back_pain("1"), BackPain::Yes);
+        assert_eq!(back_pain(" CHRONIC"), BackPain::Chronic);
+        assert_eq!(back_pain("acute!"), BackPain::Unknown);
         assert_eq!(pregnancy("2"), Pregnancy::Trimester2);
         assert_eq!(pregnancy("yes"), Pregnancy::TrimesterUnknown);
         assert_eq!(pregnancy("no"), Pregnancy::No);

@@ -12,10 +12,11 @@ use std::thread::JoinHandle;
 use super::{Chunk, ResultWriter};
 
 /// Chunks waiting for the writer thread (besides the one it is writing): about a Parquet row
-/// group's worth (32 768 rows in chunks of 4 096, half a batch each on two cores), so the
+/// group's worth (16 384 rows in chunks of 4 096, half a batch each on two cores), so the
 /// evaluation goes on while a whole row group is encoded. With one, the evaluation waited
-/// for every row group (1M rows: 168 % CPU; with eight: 180-189 %, 70 MB more memory).
-const QUEUED_CHUNKS: usize = 8;
+/// for every row group (1M rows: 168 % CPU); with two, 1M rows took 6 % longer than with
+/// four.
+const QUEUED_CHUNKS: usize = 4;
 
 pub struct Background {
     tx: Option<SyncSender<Chunk>>,

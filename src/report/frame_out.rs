@@ -13,8 +13,11 @@ use polars_parquet::write as pq;
 
 use super::{polars_io, Chunk, ResultWriter};
 
-/// Rows per Parquet row group / Arrow record batch.
-const ROWS_PER_GROUP: usize = 32_768;
+/// Rows per Parquet row group / Arrow record batch. The writer holds a row group and
+/// encodes it whole: with 16 384 rows (about 20 MB of results with full evidence) and a
+/// queue of four chunks (`background.rs`), 1M rows to Parquet peak at 346 MiB, against
+/// 446 MiB with 32 768 rows and eight chunks, in the same time; the file is 1 % larger.
+const ROWS_PER_GROUP: usize = 16_384;
 
 /// Frames waiting to be written: cut into row groups of exactly [`ROWS_PER_GROUP`] rows (the
 /// last one shorter), so the file does not depend on how the rows were batched.

@@ -101,18 +101,47 @@ pub(crate) struct ProcessedPart<'a> {
     pub results: Option<ResultColumns>,
 }
 
+/// The result columns of parts already encoded, emptied for the next parts of the same
+/// run: their buffers (megabytes each) are reused rather than allocated afresh, whose pages
+/// the kernel would fault in and zero again for every part.
+#[derive(Default)]
+pub(crate) struct Spares(std::sync::Mutex<Vec<ResultColumns>>);
+
+impl Spares {
+    fn take(&self, spec: &ResultsSpec, rows: usize) -> ResultColumns {
+        let spare = self.0.lock().ok().and_then(|mut v| v.pop());
+        spare.unwrap_or_else(|| ResultColumns::new(spec.clone(), rows))
+    }
+
+    fn give(&self, mut results: ResultColumns) {
+        results.clear();
+        if let Ok(mut v) = self.0.lock() {
+            v.push(results);
+        }
+    }
+}
+
 fn process_part<'a>(
     part: &'a [RowOutcome],
     rs: &Ruleset,
     spec: &ResultsSpec,
     encoder: Encoder,
     keep_results: bool,
+    spares: &Spares,
 ) -> io::Result<ProcessedPart<'a>> {
-    let (results, items) = crate::frame::classify_rows(part, rs, spec);
+    let mut results = spares.take(spec, part.len());
+    let items = crate::frame::classify_rows_into(part, rs, spec, &mut results);
+    let chunk = encoder.encode(&results)?;
+    let results = if keep_results {
+        Some(results)
+    } else {
+        spares.give(results);
+        None
+    };
     Ok(ProcessedPart {
-        chunk: encoder.encode(&results)?,
+        chunk,
         items,
-        results: keep_results.then_some(results),
+        results,
     })
 }
 
@@ -127,13 +156,21 @@ pub(crate) fn process_batch<'a>(
     encoder: Encoder,
     threads: usize,
     keep_results: bool,
+    spares: &Spares,
 ) -> io::Result<Vec<ProcessedPart<'a>>> {
     use rayon::prelude::*;
     // Below this, a thread costs more than the rows it would evaluate.
     const MIN_ROWS_PER_THREAD: usize = 512;
     let threads = threads.min(batch.len() / MIN_ROWS_PER_THREAD).max(1);
     if threads == 1 {
-        return Ok(vec![process_part(batch, rs, spec, encoder, keep_results)?]);
+        return Ok(vec![process_part(
+            batch,
+            rs,
+            spec,
+            encoder,
+            keep_results,
+            spares,
+        )?]);
     }
     let chunk = batch.len().div_ceil(threads);
     // A panic on a worker is an error of the run, as it was with scoped threads (rayon
@@ -141,7 +178,7 @@ pub(crate) fn process_batch<'a>(
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         batch
             .par_chunks(chunk)
-            .map(|part| process_part(part, rs, spec, encoder, keep_results))
+            .map(|part| process_part(part, rs, spec, encoder, keep_results, spares))
             .collect()
     }))
     .map_err(|_| io::Error::other("a worker thread panicked"))?

@@ -149,6 +149,7 @@ pub fn classify(
             batches::read_all(inputs, batch_rows, rs, tx)
         });
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let spares = batches::Spares::default();
         for message in rx {
             let mut batch = message?;
             if let Some(part) = opts.partition {
@@ -161,6 +162,7 @@ pub fn classify(
                 outputs.encoder(),
                 threads,
                 night.is_some(),
+                &spares,
             )
             .map_err(|e| outputs.row_error(e))?;
             for part in parts {
