@@ -24,6 +24,10 @@
 #                  guidance text, is about 5 KB a row: 50 GB at 10M rows); 0: to a file
 #   BENCH_PARQUET_INPUT  0: skip "engine-parquet-from-parquet", the same export given as a
 #                  Parquet file of text columns (written once by bench-floor --as-is; default 1)
+#   BENCH_PARTS    0: skip "what polars itself needs" (default 1): polars reading the export
+#                  as text (bench-floor --read-text), and polars writing the engine's own
+#                  Parquet results again (bench-floor --rewrite; at the smallest size also
+#                  without the evidence, and without every list column), in the first run
 #   BENCH_LONG     1: also classify a long-layout export (one line per result), the case of
 #                  the interface's "Input: long layout" (default 0: it takes minutes, and
 #                  generating the export about 1 minute more)
@@ -59,6 +63,7 @@ BENCH_FLOOR_TEXT=${BENCH_FLOOR_TEXT:-1}
 BENCH_EVIDENCE_NONE=${BENCH_EVIDENCE_NONE:-1}
 BENCH_NDJSON_STDOUT=${BENCH_NDJSON_STDOUT:-1}
 BENCH_PARQUET_INPUT=${BENCH_PARQUET_INPUT:-1}
+BENCH_PARTS=${BENCH_PARTS:-1}
 BENCH_LONG=${BENCH_LONG:-0}
 BENCH_LONG_PANELS=${BENCH_LONG_PANELS:-1150000}
 BENCH_LONG_FORMATS=${BENCH_LONG_FORMATS:-parquet}
@@ -78,7 +83,9 @@ mkdir -p "$BENCH_DIR/out"
 RESULTS="$BENCH_DIR/results.tsv"
 EXPORTS="$BENCH_DIR/exports.tsv"
 LONG_RESULTS="$BENCH_DIR/long_results.tsv"
+PARTS="$BENCH_DIR/parts.tsv"
 : >"$RESULTS"
+: >"$PARTS"
 : >"$EXPORTS"
 : >"$LONG_RESULTS"
 
@@ -154,6 +161,18 @@ measure() {
     rm -f "$tfile"
 }
 
+# part SIZE OF ARGS...: runs BENCH_FLOOR_PHASES=FILE bench-floor ARGS... and appends its phase
+# lines to $PARTS as size of phase wall_s cpu_s: what polars itself needs for one part of the
+# engine's work, on OF (the export, or the results of an engine run).
+part() {
+    local size=$1 of=$2 phases="$BENCH_DIR/phases.$$"
+    shift 2
+    rm -f "$phases"
+    BENCH_FLOOR_PHASES="$phases" "$FLOOR" "$@"
+    awk -F'\t' -v OFS='\t' -v n="$size" -v of="$of" '{ print n, of, $1, $2, $3 }' "$phases" >>"$PARTS"
+    rm -f "$phases"
+}
+
 # ---- exports -----------------------------------------------------------------------------
 messy_flag="--messy"
 [[ $BENCH_CLEAN == 1 ]] && messy_flag=""
@@ -192,6 +211,7 @@ for n in $BENCH_SIZES; do
             measure "$n" floor-text-parquet "$run" "$out" "$FLOOR" "$f" "$out" --text
             rm -f "$out"
         fi
+        [[ $BENCH_PARTS == 1 && $run == 1 ]] && part "$n" export --read-text "$f"
         engine_run() { # engine_run NAME INPUT FORMAT [ARGS...]
             local name=$1 input=$2 fmt=$3
             shift 3
@@ -200,6 +220,16 @@ for n in $BENCH_SIZES; do
                 "$ENGINE" classify "$input" -o "$out" --summary "$summary" --quiet "$@"
             grep -q '"ledger_balanced": true' "$summary" || die "ledger not balanced: $summary"
             cp "$summary" "$BENCH_DIR/summary_${n}_${name}.json"
+            if [[ $BENCH_PARTS == 1 && $run == 1 && $input == "$f" && $fmt == parquet ]]; then
+                # What polars needs to write these very results (read first, not timed).
+                local again="$BENCH_DIR/out/rewrite.parquet"
+                part "$n" "$name" --rewrite "$out" "$again"
+                if [[ $name == engine-parquet && $n == "${BENCH_SIZES%% *}" ]]; then
+                    part "$n" "$name" --rewrite "$out" "$again" evidence
+                    part "$n" "$name" --rewrite "$out" "$again" evidence,flags,recommended_tests,guidance
+                fi
+                rm -f "$again"
+            fi
             rm -f "$out" "$BENCH_DIR/out/result.rejects.csv" "$summary"
         }
         for fmt in $BENCH_FORMATS; do
@@ -352,6 +382,37 @@ report="$BENCH_DIR/report.md"
                     printf "- peak anonymous memory %s → %s rows within 1.2×: %s — %s\n", small, big, line, verdict(ok)
                 }
             }' "$RESULTS"
+        if [[ -s $PARTS ]]; then
+            echo
+            echo "What polars itself needs for each part of the engine's work, in the same run: \`bench-floor"
+            echo "--read-text\` reads the export with every column as text (each cell materialised), \`bench-floor"
+            echo "--rewrite\` writes the engine's own Parquet results again with polars' \`ParquetWriter\` (same"
+            echo "compression and statistics, row groups of 16 384; the file is read into memory first, not timed)."
+            echo
+            echo '| rows | of | part | wall s | CPU s | CPU µs a row |'
+            echo '|---:|---|---|---:|---:|---:|'
+            awk -F'\t' '{ printf "| %s | %s | %s | %.2f | %.2f | %.2f |\n", $1, $2, $3, $4, $5, $5 / $1 * 1e6 }' "$PARTS"
+            echo
+            awk -F'\t' -v sizes="$BENCH_SIZES" -v cores="$(nproc)" '
+                BEGIN { ns = split(sizes, S, " "); big = S[ns] }
+                FNR == NR { k = $1 SUBSEP $2 SUBSEP $3; cpu[k] = $5; next }
+                $2 == "gen-export" { next }
+                { k = $1 SUBSEP $2; if (!(k in wall) || $4 < wall[k]) wall[k] = $4 }
+                function bound(label, read, write, ref, refname, limit) {
+                    if (read == "" || write == "" || ref <= 0) return
+                    b = (read + write) / cores
+                    printf "- %s: polars alone needs %.1f CPU s to read the export as text and write these results, so at least %.1f s on %d cores, %.2f× %s (target %.1f×, %.1f s), before any evaluation\n",
+                        label, read + write, b, cores, b / ref, refname, limit, ref * limit
+                }
+                END {
+                    printf "Lower bounds at %s rows (what polars itself needs, spread perfectly over every core):\n\n", big
+                    read = cpu[big, "export", "polars-read-text"]
+                    bound("Parquet, full evidence", read, cpu[big, "engine-parquet", "polars-write-engine-output"],
+                        wall[big, "floor-text-parquet"], "floor-text", 1.2)
+                    bound("Parquet, --evidence none", read, cpu[big, "engine-parquet-evidence-none", "polars-write-engine-output"],
+                        wall[big, "floor-parquet"], "the floor", 1.3)
+                }' "$PARTS" "$RESULTS"
+        fi
         echo
         awk -F'\t' 'BEGIN { printf "Generating the exports (`gen-export`, one thread, constant memory): " }
             { printf "%s%s rows in %s s (%.0f MB)", (NR > 1 ? ", " : ""), $1, $3, $2 / 1e6 }

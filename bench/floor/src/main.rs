@@ -14,6 +14,16 @@
 //!
 //! `--as-is` writes the export unchanged (every column text) as Parquet: the benchmark's
 //! Parquet input of the same export.
+//!
+//! What polars itself needs for each part of the engine's work, measured on the engine's own
+//! data (phase figures appended to the file `$BENCH_FLOOR_PHASES`, tab-separated: phase,
+//! wall s, CPU s):
+//! - `bench-floor --read-text INPUT.csv`: the export read with every column as text,
+//!   each cell materialised (the engine's reading, without its checks);
+//! - `bench-floor --rewrite RESULT.parquet OUTPUT.parquet [DROP]`: the engine's own result
+//!   file read into memory (not timed), then written again by polars' Parquet writer in row
+//!   groups of 16 384 rows (the engine's writing of the same columns, without its
+//!   evaluation); a fifth argument leaves columns out (`evidence,^.*_comparator$`).
 
 use std::time::Instant;
 
@@ -41,8 +51,54 @@ const ANALYTES: [&str; 18] = [
     "egfr_ml_min_1_73m2",
 ];
 
+/// CPU seconds this process has used (user + system), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are the 14th and 15th fields of the line, 12th and 13th after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `f`, appends `phase<TAB>wall<TAB>cpu` to `phases`.
+fn phase<T>(phases: &str, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    use std::io::Write;
+    let (t0, c0) = (Instant::now(), cpu_seconds());
+    let out = f()?;
+    let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(phases)
+        .map_err(|e| anyhow!("writing {phases}: {e}"))?;
+    writeln!(file, "{name}\t{wall:.3}\t{cpu:.2}")?;
+    eprintln!("bench-floor: {name} {wall:.2} s wall, {cpu:.2} s CPU");
+    Ok(out)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let phases = || {
+        std::env::var("BENCH_FLOOR_PHASES")
+            .map_err(|_| anyhow!("BENCH_FLOOR_PHASES: the file the phase figures go to"))
+    };
+    match args.as_slice() {
+        [flag, input] if flag == "--read-text" => return read_text(input, &phases()?),
+        [flag, input, output] if flag == "--rewrite" => {
+            return rewrite(input, output, &phases()?, "")
+        }
+        [flag, input, output, drop] if flag == "--rewrite" => {
+            return rewrite(input, output, &phases()?, drop)
+        }
+        _ => {}
+    }
     let (input, output, text, as_is) = match args.as_slice() {
         [input, output] => (input, output, false, false),
         [input, output, flag] if flag == "--text" => (input, output, true, false),
@@ -187,5 +243,58 @@ fn main() -> Result<()> {
         "bench-floor: {input} -> {output} in {:.2} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// The export read as text, every cell materialised: the total byte length of each column
+/// (a streaming read; nothing is kept).
+fn read_text(input: &str, phases: &str) -> Result<()> {
+    phase(phases, "polars-read-text", || {
+        let lf = LazyCsvReader::new(PlRefPath::new(input))
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish()
+            .map_err(|e| anyhow!("scanning {input}: {e}"))?;
+        let schema = lf.clone().collect_schema()?;
+        let lengths: Vec<Expr> = schema
+            .iter_names()
+            .map(|name| col(name.clone()).str().len_bytes().sum())
+            .collect();
+        lf.select(lengths)
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| anyhow!("reading {input}: {e}"))
+    })?;
+    Ok(())
+}
+
+/// The engine's result file read whole, then written again by polars (only the write is
+/// the phase). `drop`: comma-separated columns left out (a regular expression each, as
+/// polars' `col` takes them: `^.*_comparator$`), to see what each part of the schema costs.
+fn rewrite(input: &str, output: &str, phases: &str, drop: &str) -> Result<()> {
+    let file = std::fs::File::open(input).map_err(|e| anyhow!("opening {input}: {e}"))?;
+    let mut df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| anyhow!("reading {input}: {e}"))?;
+    let dropped: Vec<&str> = drop.split(',').filter(|d| !d.is_empty()).collect();
+    if !dropped.is_empty() {
+        let names: Vec<PlSmallStr> = dropped.iter().map(|d| PlSmallStr::from(*d)).collect();
+        df = df
+            .lazy()
+            .select([all().exclude_cols(names).as_expr()])
+            .collect()
+            .map_err(|e| anyhow!("dropping {drop}: {e}"))?;
+    }
+    let name = if dropped.is_empty() {
+        "polars-write-engine-output".to_string()
+    } else {
+        format!("polars-write-engine-output-without:{drop}")
+    };
+    phase(phases, &name, || {
+        let out = std::fs::File::create(output).map_err(|e| anyhow!("creating {output}: {e}"))?;
+        ParquetWriter::new(out)
+            .with_row_group_size(Some(16_384))
+            .finish(&mut df)
+            .map_err(|e| anyhow!("writing {output}: {e}"))
+    })?;
     Ok(())
 }
