@@ -9,11 +9,6 @@ use anemia_engine::cli::Cli;
 use anemia_engine::messages::Messages;
 use clap::Parser;
 
-/// The engine allocates many short strings per row (evidence, rendered cells); mimalloc
-/// handles that pattern markedly faster than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The library's messages, on stderr. A closed stderr loses them but never stops the run
 /// (`eprintln!` would panic).
 struct Stderr;
