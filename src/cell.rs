@@ -180,6 +180,12 @@ pub(crate) fn trim(s: &str) -> &str {
     }
 }
 
+/// Is the (trimmed) cell one of `words`, ASCII case ignored? Compared in place, without a
+/// lowercased copy.
+pub(crate) fn is_one_of(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| t.eq_ignore_ascii_case(w))
+}
+
 /// Is this raw cell blank or an NA token?
 pub fn is_missing_token(raw: &str) -> bool {
     let t = trim(raw);
@@ -187,7 +193,7 @@ pub fn is_missing_token(raw: &str) -> bool {
     if t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         return false;
     }
-    MISSING_TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
+    is_one_of(t, &MISSING_TOKENS)
 }
 
 /// Parses a plain number (exponent allowed, finite only); an ambiguous one is `None`.

@@ -237,11 +237,8 @@ impl ColumnarReader {
             }
             let row = self.block_row;
             // The cell strings are reused from row to row, not allocated per cell.
-            self.fields.resize_with(self.block.len(), String::new);
-            for (field, col) in self.fields.iter_mut().zip(&self.block) {
-                field.clear();
-                field.push_str(col.get(row).unwrap_or(""));
-            }
+            let cells = self.block.iter().map(|col| col.get(row).unwrap_or(""));
+            crate::ingest::records::set_fields(cells, &mut self.fields);
             self.next += 1;
             self.block_row += 1;
             taken += 1;

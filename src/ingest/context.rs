@@ -1,22 +1,16 @@
 //! Parsing of identity and context cells (sex, age, pregnancy, smoking, back pain, codes),
 //! and the one reader that fills a panel's context from them for both layouts.
 
-use crate::cell::{parse_number, DecimalMark};
+use crate::cell::{is_one_of, parse_number, trim, DecimalMark};
 use crate::ingest::header::Column;
 use crate::panel::{BackPain, Panel, Pregnancy, Sex};
 use crate::vocab::{Condition, Medication};
 
-/// Is the trimmed cell one of `words` (ASCII case ignored)? Compared in place: these cells
-/// are read on every row.
-fn is_one_of(raw: &str, words: &[&str]) -> bool {
-    let t = crate::cell::trim(raw);
-    words.iter().any(|w| t.eq_ignore_ascii_case(w))
-}
-
 pub fn sex(raw: &str) -> Sex {
-    if is_one_of(raw, &["f", "female"]) {
+    let t = trim(raw);
+    if is_one_of(t, &["f", "female"]) {
         Sex::Female
-    } else if is_one_of(raw, &["m", "male"]) {
+    } else if is_one_of(t, &["m", "male"]) {
         Sex::Male
     } else {
         Sex::Unknown
@@ -47,9 +41,10 @@ pub fn pregnancy(raw: &str) -> Pregnancy {
 }
 
 pub fn yes_no(raw: &str) -> Option<bool> {
-    if is_one_of(raw, &["yes", "y", "true", "1"]) {
+    let t = trim(raw);
+    if is_one_of(t, &["yes", "y", "true", "1"]) {
         Some(true)
-    } else if is_one_of(raw, &["no", "n", "false", "0"]) {
+    } else if is_one_of(t, &["no", "n", "false", "0"]) {
         Some(false)
     } else {
         None
@@ -57,13 +52,14 @@ pub fn yes_no(raw: &str) -> Option<bool> {
 }
 
 pub fn back_pain(raw: &str) -> BackPain {
-    if is_one_of(raw, &["no", "n", "none", "false", "0"]) {
+    let t = trim(raw);
+    if is_one_of(t, &["no", "n", "none", "false", "0"]) {
         BackPain::No
-    } else if is_one_of(raw, &["yes", "y", "true", "1"]) {
+    } else if is_one_of(t, &["yes", "y", "true", "1"]) {
         BackPain::Yes
-    } else if is_one_of(raw, &["acute"]) {
+    } else if t.eq_ignore_ascii_case("acute") {
         BackPain::Acute
-    } else if is_one_of(raw, &["chronic"]) {
+    } else if t.eq_ignore_ascii_case("chronic") {
         BackPain::Chronic
     } else {
         BackPain::Unknown

@@ -355,7 +355,7 @@ pub fn split_fields(text: &str, delimiter: u8, out: &mut Vec<String>) {
 }
 
 /// Puts `pieces` into `out`, reusing the strings it holds.
-fn set_fields<'a>(pieces: impl Iterator<Item = &'a str>, out: &mut Vec<String>) {
+pub(crate) fn set_fields<'a>(pieces: impl Iterator<Item = &'a str>, out: &mut Vec<String>) {
     let mut n = 0;
     for piece in pieces {
         match out.get_mut(n) {

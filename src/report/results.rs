@@ -268,8 +268,8 @@ impl ResultColumns {
         }
     }
 
-    /// Empties the columns for the next batch of the same run, keeping their buffers (a
-    /// batch's buffers are megabytes: allocated afresh, their pages are faulted in and
+    /// Empties the columns for the next part of the same run, keeping their buffers (a
+    /// part's buffers are megabytes: allocated afresh, their pages are faulted in and
     /// zeroed again by the kernel).
     pub fn clear(&mut self) {
         let ResultColumns {

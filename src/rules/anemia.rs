@@ -120,9 +120,13 @@ pub(crate) fn evaluate(input: &RuleInput, trail: &mut Trail) -> AnemiaFinding {
 /// ANEMIA-001: the population row. The source is in hb_cutoffs.csv and `anemia-engine
 /// rules ANEMIA-001`; evidence quotes the population row and the number.
 fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
+    trail.note_with(RuleId::Anemia001, || population_line(input, row));
+}
+
+/// The ANEMIA-001 evidence line (formatted only when evidence is kept).
+fn population_line(input: &RuleInput, row: &HbCutoffRow) -> String {
     let p = input.panel;
     let t = &input.rs.thresholds;
-    trail.note_with(RuleId::Anemia001, || {
     let mut line = format!(
         "cutoff {} g/L for {}",
         num(row.anemia_below),
@@ -148,7 +152,6 @@ fn population(input: &RuleInput, row: &HbCutoffRow, trail: &mut Trail) {
         ));
     }
     line
-    });
 }
 
 /// ANEMIA-002: g/L added for the altitude.
